@@ -1,1 +1,22 @@
-//! cpsim
+//! cpsim: an agent-based simulator of creator promotion (CPS) marketplaces for mini-programs.
+//!
+//! A TOML scenario ([`scenario`]) drives a day-by-day model ([`sim`]) of operators, plans,
+//! creators, clips, the feed and the audience; replications run in parallel ([`runner`]) and
+//! results are written as CSV and JSON ([`output`]).
+
+pub mod audience;
+pub mod calendar;
+pub mod cli;
+pub mod feed;
+pub mod funnel;
+pub mod ledger;
+pub mod metrics;
+pub mod money;
+pub mod operators;
+pub mod output;
+pub mod population;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
+pub mod sim;
+pub mod square;

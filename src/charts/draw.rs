@@ -1,0 +1,273 @@
+//! Shared drawing helpers: PNG rendering, fonts, palette, number formats, "no data" charts.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::font::FONT_FAMILY;
+use super::{ChartError, CHART_SIZE};
+
+/// The drawing area of a whole chart.
+pub type Root<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// What chart-drawing closures return; errors become [`ChartError::Draw`].
+pub type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// Renders one PNG of [`CHART_SIZE`] at `path`: white background, then `f`.
+pub fn render(path: &Path, f: impl FnOnce(&Root) -> Drawn) -> Result<(), ChartError> {
+    render_sized(path, CHART_SIZE, f)
+}
+
+/// Renders one PNG of `size` pixels at `path`.
+pub fn render_sized(
+    path: &Path,
+    size: (u32, u32),
+    f: impl FnOnce(&Root) -> Drawn,
+) -> Result<(), ChartError> {
+    let to_err = |e: &dyn std::fmt::Display| ChartError::Draw {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| to_err(&e))?;
+    f(&root).map_err(|e| to_err(&e))?;
+    root.present().map_err(|e| to_err(&e))?;
+    Ok(())
+}
+
+/// The chart font at `size` pixels.
+pub fn font(size: f64) -> FontDesc<'static> {
+    (FONT_FAMILY, size).into_font()
+}
+
+/// The chart font at `size` pixels in `color`.
+pub fn text<C: Color>(size: f64, color: &C) -> TextStyle<'static> {
+    font(size).color(color)
+}
+
+/// The chart font at `size` pixels, black, anchored at its centre.
+pub fn centered(size: f64) -> TextStyle<'static> {
+    text(size, &BLACK).pos(Pos::new(HPos::Center, VPos::Center))
+}
+
+/// Title font.
+pub fn title_font() -> FontDesc<'static> {
+    font(28.0)
+}
+
+/// Axis-description font (axis titles).
+pub fn desc_font() -> FontDesc<'static> {
+    font(19.0)
+}
+
+/// Tick-label font.
+pub fn label_font() -> FontDesc<'static> {
+    font(16.0)
+}
+
+/// Legend font.
+pub fn legend_font() -> FontDesc<'static> {
+    font(17.0)
+}
+
+/// Ten distinguishable colours (Tableau 10), used for series in order.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4E, 0x79, 0xA7),
+    RGBColor(0xF2, 0x8E, 0x2B),
+    RGBColor(0xE1, 0x57, 0x59),
+    RGBColor(0x76, 0xB7, 0xB2),
+    RGBColor(0x59, 0xA1, 0x4F),
+    RGBColor(0xED, 0xC9, 0x48),
+    RGBColor(0xB0, 0x7A, 0xA1),
+    RGBColor(0xFF, 0x9D, 0xA7),
+    RGBColor(0x9C, 0x75, 0x5F),
+    RGBColor(0xBA, 0xB0, 0xAC),
+];
+
+/// Colour of series `i`.
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Neutral grey for reference lines.
+pub const GREY: RGBColor = RGBColor(0x80, 0x80, 0x80);
+
+/// `title — scenario`.
+pub fn title(what: &str, scenario: &str) -> String {
+    format!("{what} — {scenario}")
+}
+
+/// Draws a chart that only has a title and a centred "no data" note.
+pub fn no_data(root: &Root, title: &str, note: &str) -> Drawn {
+    let inner = root.titled(title, title_font())?;
+    let (iw, ih) = inner.dim_in_pixel();
+    inner.draw(&Rectangle::new(
+        [(40, 20), (iw as i32 - 40, ih as i32 - 40)],
+        GREY.stroke_width(1),
+    ))?;
+    let cx = iw as i32 / 2;
+    let cy = ih as i32 / 2 - 20;
+    inner.draw(&Text::new("No data", (cx, cy - 20), centered(34.0)))?;
+    inner.draw(&Text::new(note.to_string(), (cx, cy + 25), centered(20.0)))?;
+    Ok(())
+}
+
+/// A finite value or 0.
+pub fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
+/// Upper axis bound a little above `max` (1 when there is nothing positive).
+pub fn headroom(max: f64, factor: f64) -> f64 {
+    if max.is_finite() && max > 0.0 {
+        max * factor
+    } else {
+        1.0
+    }
+}
+
+/// Compact tick label: 1.2k, 3.4M, 5.6B; small numbers with up to 3 significant digits.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    let (scaled, suffix) = if a >= 1e9 {
+        (v / 1e9, "B")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let s = if scaled == 0.0 {
+        "0".to_string()
+    } else if scaled.abs() >= 100.0 {
+        format!("{scaled:.0}")
+    } else if scaled.abs() >= 10.0 {
+        format!("{scaled:.1}")
+    } else if scaled.abs() >= 0.01 || !suffix.is_empty() {
+        format!("{scaled:.2}")
+    } else {
+        format!("{scaled:.2e}")
+    };
+    let s = if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    format!("{s}{suffix}")
+}
+
+/// Compact RMB amount: ¥1.2M.
+pub fn rmb(v: f64) -> String {
+    if v < 0.0 {
+        format!("−¥{}", compact(-v))
+    } else {
+        format!("¥{}", compact(v))
+    }
+}
+
+/// A share as a percentage with adaptive precision: 12.3%, 0.045%.
+pub fn pct(share: f64) -> String {
+    let p = share * 100.0;
+    if !p.is_finite() {
+        "–".to_string()
+    } else if p == 0.0 || p.abs() >= 10.0 {
+        format!("{p:.1}%")
+    } else if p.abs() >= 0.1 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.2e}%")
+    }
+}
+
+/// `n` with thousands separators and `decimals` decimals: 1,234,567.89.
+pub fn thousands(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s.as_str(), None),
+    };
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    let negative = v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if negative {
+        format!("−{out}")
+    } else {
+        out
+    }
+}
+
+/// At most `max` characters of `s`, with an ellipsis when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Tick label of a day axis: the date's MM-DD when known, else `day N`.
+pub fn day_label(dates: &[String], x: f64) -> String {
+    let d = x.round();
+    if d < 0.0 || (x - d).abs() > 1e-6 {
+        return String::new();
+    }
+    match dates.get(d as usize) {
+        Some(s) if s.len() == 10 => s[5..].to_string(),
+        _ => format!("day {d}"),
+    }
+}
+
+/// Axis description of a day axis.
+pub fn day_axis_desc(dates: &[String]) -> String {
+    match dates.first() {
+        Some(s) if s.len() == 10 => format!("Date (MM-DD, day 0 = {s})"),
+        _ => "Day".to_string(),
+    }
+}
+
+/// Draws each `(x, name)` of `items` centred under x of a chart's plotting area, `dy`
+/// pixels below the y value `y` (`root` must be the whole image).
+pub fn x_names<X, Y>(
+    root: &Root,
+    chart: &ChartContext<BitMapBackend, Cartesian2d<X, Y>>,
+    y: &Y::ValueType,
+    items: &[(f64, String)],
+    size: f64,
+    dy: i32,
+) -> Drawn
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged,
+    Y::ValueType: Clone,
+{
+    for (x, name) in items {
+        let (px, py) = chart.backend_coord(&(*x, y.clone()));
+        root.draw(&Text::new(
+            name.clone(),
+            (px, py + dy),
+            text(size, &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    Ok(())
+}

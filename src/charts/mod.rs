@@ -1,0 +1,140 @@
+//! Charts and HTML reports drawn from a simulator result folder: public API and errors.
+//!
+//! [`draw_scenario`] reads `manifest.json`, `summary.csv`, `daily.csv`, `creators.csv`,
+//! `plans.csv` and `plans_daily.csv` from one scenario folder and writes PNG charts into
+//! `charts/` plus a self-contained `report.html`. [`draw_compare`] puts the headline
+//! metrics of several scenario folders side by side. Every chart uses the embedded font
+//! (family [`FONT_FAMILY`]), so output is the same on any machine, and drawing the same
+//! input twice gives byte-identical files.
+
+mod compare;
+mod data;
+mod draw;
+mod font;
+mod funnel;
+mod html;
+mod inequality;
+mod payouts;
+mod plans;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
+pub use html::{base64_encode, escape_html};
+
+/// Width and height in pixels of every chart.
+pub const CHART_SIZE: (u32, u32) = (1200, 800);
+
+/// Everything that can go wrong while reading results or drawing charts; each variant
+/// names the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// A required input file does not exist.
+    #[error("missing input file {}", path.display())]
+    MissingFile { path: PathBuf },
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CSV file lacks a column that the charts need.
+    #[error("{}: missing column `{column}`", path.display())]
+    MissingColumn { path: PathBuf, column: String },
+    /// A CSV row could not be read or a field could not be parsed.
+    #[error("{}:{line}: {message}", path.display())]
+    BadRow {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    /// `manifest.json` is not valid JSON of the expected shape.
+    #[error("{}: bad JSON: {source}", path.display())]
+    BadJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// plotters failed while drawing or encoding a chart.
+    #[error("drawing {}: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    /// The embedded font could not be registered with plotters.
+    #[error("embedded font: {0}")]
+    Font(String),
+}
+
+/// The PNG charts [`draw_scenario`] writes into `dir/charts/`, in report order.
+pub const SCENARIO_CHARTS: [&str; 7] = [
+    "payouts_daily.png",
+    "payouts_cumulative.png",
+    "lorenz.png",
+    "ccdf.png",
+    "funnel.png",
+    "money_split.png",
+    "plan_budgets.png",
+];
+
+/// Reads the result files of one scenario folder, writes every chart into
+/// `dir/charts/` and `dir/report.html`, and returns the written paths (charts in
+/// [`SCENARIO_CHARTS`] order, then the report).
+pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    ensure_font()?;
+    let results = data::Scenario::load(dir)?;
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|source| ChartError::Io {
+        path: charts_dir.clone(),
+        source,
+    })?;
+
+    let drawn: Vec<Result<PathBuf, ChartError>> = SCENARIO_CHARTS
+        .par_iter()
+        .map(|name| {
+            let path = charts_dir.join(name);
+            draw_one(name, &results, &path)?;
+            Ok(path)
+        })
+        .collect();
+    let mut paths = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    let report = dir.join("report.html");
+    html::write_report(&results, &paths, &report)?;
+    paths.push(report);
+    Ok(paths)
+}
+
+fn draw_one(name: &str, s: &data::Scenario, path: &Path) -> Result<(), ChartError> {
+    match name {
+        "payouts_daily.png" => payouts::draw_daily(s, path),
+        "payouts_cumulative.png" => payouts::draw_cumulative(s, path),
+        "lorenz.png" => inequality::draw_lorenz(s, path),
+        "ccdf.png" => inequality::draw_ccdf(s, path),
+        "funnel.png" => funnel::draw_funnel(s, path),
+        "money_split.png" => funnel::draw_money_split(s, path),
+        "plan_budgets.png" => plans::draw_budgets(s, path),
+        other => unreachable!("unknown chart {other}"),
+    }
+}
+
+/// Reads `summary.csv` and `manifest.json` of each scenario folder in `dirs` and writes
+/// `out/compare.png` (one panel per headline metric, one bar per scenario with its 95%
+/// interval) and `out/compare.html`; returns both paths.
+pub fn draw_compare(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    ensure_font()?;
+    let loaded: Vec<Result<data::ScenarioSummary, ChartError>> = dirs
+        .par_iter()
+        .map(|d| data::ScenarioSummary::load(d))
+        .collect();
+    let scenarios = loaded.into_iter().collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(out).map_err(|source| ChartError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let png = out.join("compare.png");
+    compare::draw_compare_chart(&scenarios, &png)?;
+    let page = out.join("compare.html");
+    html::write_compare(&scenarios, &png, &page)?;
+    Ok(vec![png, page])
+}

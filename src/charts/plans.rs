@@ -1,0 +1,153 @@
+//! Plan budget chart: cumulative budget used by the top plans, marking when each ran out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::data::{Plan, Scenario};
+use super::draw::*;
+use super::ChartError;
+
+/// Most plans drawn.
+pub const MAX_PLANS: usize = 10;
+
+/// One plan's line.
+struct PlanLine<'a> {
+    id: &'a str,
+    plan: Option<&'a Plan>,
+    points: Vec<(f64, f64)>,
+}
+
+impl PlanLine<'_> {
+    fn label(&self) -> String {
+        let title = match self.plan {
+            Some(p) if !p.title.trim().is_empty() => truncate(&p.title, 22),
+            _ => format!("plan {}", truncate(self.id, 16)),
+        };
+        let budget = match self.plan.map(|p| p.budget) {
+            Some(Some(b)) => format!("budget {}", rmb(b)),
+            Some(None) => "unlimited".to_string(),
+            None => "budget unknown".to_string(),
+        };
+        match self.plan.and_then(|p| p.budget_out_day) {
+            Some(d) => format!("{title} ({budget}, ran out day {d})"),
+            None => format!("{title} ({budget})"),
+        }
+    }
+
+    /// Cumulative budget used at the end of `day` (last known value up to it).
+    fn used_at(&self, day: f64) -> Option<f64> {
+        self.points
+            .iter()
+            .take_while(|p| p.0 <= day)
+            .last()
+            .map(|p| p.1)
+    }
+}
+
+/// Plans of plans_daily.csv, highest commission first (ties by id), at most
+/// [`MAX_PLANS`].
+fn plan_lines(s: &Scenario) -> Vec<PlanLine<'_>> {
+    let mut by_plan: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in &s.plans_daily {
+        by_plan
+            .entry(r.plan.as_str())
+            .or_default()
+            .push((r.day as f64, finite(r.budget_used)));
+    }
+    let mut lines: Vec<PlanLine> = by_plan
+        .into_iter()
+        .map(|(id, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            PlanLine {
+                id,
+                plan: s.plans.iter().find(|p| p.id == id),
+                points,
+            }
+        })
+        .collect();
+    let key = |l: &PlanLine| {
+        l.plan
+            .map(|p| finite(p.commission))
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    lines.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.id.cmp(b.id)));
+    lines.truncate(MAX_PLANS);
+    lines
+}
+
+/// `plan_budgets.png`: cumulative budget used per day by the top plans, with a marker on
+/// the day each plan's budget ran out.
+pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
+    let lines = plan_lines(s);
+    let title = title("Budget used by the top plans (by commission)", &s.name());
+    let dates = s.dates();
+    render(path, |root| {
+        if lines.iter().all(|l| l.points.is_empty()) {
+            let note = if s.plans.is_empty() {
+                "This run had no plans."
+            } else {
+                "plans_daily.csv has no rows: no plan used any budget."
+            };
+            return no_data(root, &title, note);
+        }
+        let last_day = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.0))
+            .fold(0.0, f64::max);
+        let xmax = (s.days().saturating_sub(1) as f64).max(last_day).max(1.0);
+        let ymax = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, title_font())
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..xmax, 0f64..headroom(ymax, 1.12))?;
+        chart
+            .configure_mesh()
+            .x_desc(day_axis_desc(&dates))
+            .y_desc("Cumulative budget used (RMB), replication 0")
+            .axis_desc_style(desc_font())
+            .label_style(label_font())
+            .x_labels(14)
+            .y_labels(10)
+            .x_label_formatter(&|x| day_label(&dates, *x))
+            .y_label_formatter(&|y| compact(*y))
+            .light_line_style(WHITE)
+            .draw()?;
+        let mut any_out = false;
+        for (i, l) in lines.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(l.points.iter().cloned(), c.stroke_width(3)))?
+                .label(l.label())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+            let out = l.plan.and_then(|p| p.budget_out_day).map(|d| d as f64);
+            if let Some((d, v)) = out.and_then(|d| l.used_at(d).map(|v| (d, v))) {
+                any_out = true;
+                chart.draw_series([
+                    Circle::new((d, v), 8, c.filled()),
+                    Circle::new((d, v), 8, BLACK.stroke_width(2)),
+                ])?;
+            }
+        }
+        if any_out {
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+                .label("Budget ran out on this day")
+                .legend(|(x, y)| Circle::new((x + 9, y), 7, BLACK.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(legend_font())
+            .draw()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,182 @@
+//! The feed: live clips in traffic-pool tiers, their demand, crowding under the day's supply,
+//! escalation, decay and expiry (MODEL.md sec. 5).
+
+use crate::rng::{self, Kind};
+use crate::scenario::{FormatKind, Landing, Rationing, Scenario};
+use rand::Rng;
+use rayon::prelude::*;
+
+/// A live clip. Clips are stored as a vector of structs: every feed pass reads most fields of a
+/// clip together, so one cache line a clip beats a dozen separate arrays here.
+#[derive(Clone, Debug)]
+pub struct Clip {
+    /// Unique in the replication; names the clip's random streams.
+    pub id: u64,
+    /// Slot in [`Records`] where the clip's revenue accumulates until the creator learns from it.
+    pub record: u32,
+    pub creator: u32,
+    pub plan: u32,
+    pub title: u32,
+    pub category: u16,
+    pub format: FormatKind,
+    pub landing: Landing,
+    pub posted_day: u32,
+    pub tier: u8,
+    pub days_in_tier: u16,
+    pub quality: f32,
+    /// Follower impressions of the first day.
+    pub follower_demand: f32,
+    pub tier_imps: u64,
+    pub tier_engagements: u64,
+    // Today's numbers, overwritten each day.
+    pub demand: f64,
+    pub imps: u64,
+    pub fresh: u64,
+}
+
+/// Revenue-per-clip accumulators, kept after a clip leaves the feed until its last payer
+/// cohort's window closes and the creator learns from it. Slots are reused through a free list.
+#[derive(Default)]
+pub struct Records {
+    pub net_fen: Vec<i64>,
+    pub opens: Vec<u64>,
+    pub creator: Vec<u32>,
+    pub category: Vec<u16>,
+    free: Vec<u32>,
+}
+
+impl Records {
+    pub fn open(&mut self, creator: u32, category: u16) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                let k = slot as usize;
+                self.net_fen[k] = 0;
+                self.opens[k] = 0;
+                self.creator[k] = creator;
+                self.category[k] = category;
+                slot
+            }
+            None => {
+                self.net_fen.push(0);
+                self.opens.push(0);
+                self.creator.push(creator);
+                self.category.push(category);
+                (self.net_fen.len() - 1) as u32
+            }
+        }
+    }
+    pub fn close(&mut self, slot: u32) {
+        self.free.push(slot);
+    }
+    pub fn live(&self) -> usize {
+        self.net_fen.len() - self.free.len()
+    }
+}
+
+/// The day's supply of promoted impressions, `S_0 (1 + g)^(t / 365)`.
+pub fn supply(s: &Scenario, day: u32) -> f64 {
+    s.platform.feed_supply * (1.0 + s.platform.feed_growth).powf(day as f64 / 365.0)
+}
+
+/// Quota of tier `h` today, capped at `tier_cap * S_t` so one viral clip cannot take a small
+/// market's whole feed.
+fn quota(s: &Scenario, h: usize, supply: f64) -> f64 {
+    s.feed.tier_quotas[h].min(s.feed.tier_cap * supply)
+}
+
+/// Step 5 of the day: demand of every live clip, crowding, and integer impressions whose sum
+/// never exceeds the supply. Returns the total demand.
+pub fn serve(s: &Scenario, clips: &mut [Clip], rep_seed: u64, day: u32) -> f64 {
+    let supply = supply(s, day);
+    let f = &s.feed;
+    clips.par_iter_mut().for_each(|c| {
+        let reach = s.formats[c.format as usize].reach;
+        let mut d = quota(s, c.tier as usize, supply) * f.decay.powi(c.days_in_tier as i32) * reach;
+        if c.posted_day == day {
+            d += c.follower_demand as f64 * reach;
+        }
+        c.demand = d;
+    });
+    // Sequential sums: a float sum must not depend on how rayon splits the work.
+    let total: f64 = clips.iter().map(|c| c.demand).sum();
+    let allot = |c: &Clip, factor: &[f64]| c.demand * factor[c.tier as usize];
+    let ntiers = f.tier_quotas.len();
+    let factor: Vec<f64> = if total <= supply || total <= 0.0 {
+        vec![1.0; ntiers]
+    } else {
+        match f.rationing {
+            Rationing::Proportional => vec![supply / total; ntiers],
+            Rationing::Priority => {
+                let mut by_tier = vec![0.0; ntiers];
+                for c in clips.iter() {
+                    by_tier[c.tier as usize] += c.demand;
+                }
+                let mut left = supply;
+                let mut fac = vec![0.0; ntiers];
+                for h in (0..ntiers).rev() {
+                    if by_tier[h] > 0.0 {
+                        let give = by_tier[h].min(left);
+                        fac[h] = give / by_tier[h];
+                        left -= give;
+                    }
+                }
+                fac
+            }
+        }
+    };
+    // Systematic rounding: one uniform draw, cumulative floors. Each clip gets its share up to
+    // one impression, unbiased, and the total is at most floor(min(demand, supply) + u) <= supply.
+    let u: f64 = rng::stream(rep_seed, Kind::Feed, 0, day).random();
+    let cap = supply.floor();
+    let mut cum = 0.0f64;
+    let mut given: u64 = 0;
+    for c in clips.iter_mut() {
+        cum += allot(c, &factor);
+        let upto = ((cum + u).floor()).min(cap).max(0.0) as u64;
+        c.imps = upto.saturating_sub(given);
+        given = given.max(upto);
+    }
+    total
+}
+
+/// Step 10 of the day: engagements, escalation one tier at most, decay, and expiry. Expired
+/// clips are moved out into `expired`, keeping the order of the rest.
+pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Clip>, rep_seed: u64, day: u32) {
+    let f = &s.feed;
+    let supply_next = supply(s, day + 1);
+    let top = f.tier_quotas.len() - 1;
+    let gone: Vec<bool> = clips
+        .par_iter_mut()
+        .map(|c| {
+            let mut r = rng::stream(rep_seed, Kind::Clip, c.id, day);
+            let e = (f.engagement_base * c.quality as f64).clamp(0.0, 1.0);
+            c.tier_engagements += rng::binomial(&mut r, c.imps, e);
+            c.tier_imps += c.imps;
+            let h = c.tier as usize;
+            if h < top
+                && c.tier_imps >= f.min_views.max(1)
+                && c.tier_engagements as f64 >= f.thresholds[h] * c.tier_imps as f64
+            {
+                c.tier += 1;
+                c.days_in_tier = 0;
+                c.tier_imps = 0;
+                c.tier_engagements = 0;
+            } else {
+                c.days_in_tier = c.days_in_tier.saturating_add(1);
+            }
+            let age_days = day + 1 - c.posted_day;
+            let reach = s.formats[c.format as usize].reach;
+            let next = quota(s, c.tier as usize, supply_next) * f.decay.powi(c.days_in_tier as i32) * reach;
+            age_days >= f.lifetime_days || next < 1.0
+        })
+        .collect();
+    let mut k = 0;
+    clips.retain(|c| {
+        let g = gone[k];
+        k += 1;
+        if g {
+            expired.push(c.clone());
+        }
+        !g
+    });
+}

@@ -1,0 +1,135 @@
+//! The funnel: opens, the jump to WeChat, first payments, payer cohorts with repeat payments,
+//! and rewarded-ad viewers (MODEL.md sec. 7). All randomness of money lives here; the ledger
+//! only does arithmetic on what the funnel drew.
+
+use crate::rng::{self, Kind};
+use crate::scenario::{Category, Landing, Scenario};
+
+/// At most this many prices in a category's price list.
+pub const MAX_PRICES: usize = 8;
+
+/// Marks "no creator / no plan / no record" (paid traffic).
+pub const NONE: u32 = u32::MAX;
+
+/// Who a revenue is attributed to.
+#[derive(Clone, Copy, Debug)]
+pub struct Source {
+    pub creator: u32,
+    pub plan: u32,
+    pub record: u32,
+    pub title: u32,
+    pub category: u16,
+    pub landing: Landing,
+}
+
+/// Money-making events of one source on one day, before the ledger splits them.
+#[derive(Clone, Debug)]
+pub struct Revenue {
+    pub source: Source,
+    /// Payments by price index, and how many of them are refunded.
+    pub paid: [u32; MAX_PRICES],
+    pub refunded: [u32; MAX_PRICES],
+    pub ad_views: u64,
+}
+
+/// A cohort of one source's first payers (for repeats) and arrivals (for ads) of one day.
+#[derive(Clone, Debug)]
+pub struct Cohort {
+    pub id: u64,
+    pub source: Source,
+    pub payers: u64,
+    pub viewers: u64,
+    pub days_left: u32,
+}
+
+/// What the funnel made of one source's views today.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub opens: u64,
+    pub payers: u64,
+    pub revenue: Revenue,
+    pub cohort: Option<Cohort>,
+}
+
+/// Multipliers of a landing: WeChat's premium on paying, and the share that survives the jump.
+fn landing_factors(s: &Scenario, l: Landing) -> (f64, f64, f64) {
+    match l {
+        Landing::Douyin => (1.0, 1.0, 1.0),
+        Landing::Wechat => (s.wechat.premium_pay, s.wechat.premium_repeat, 1.0 - s.wechat.dropoff),
+    }
+}
+
+/// Splits `n` payments over the category's price list (multinomial by sequential binomials) and
+/// draws refunds.
+fn payments(r: &mut rng::Stream, c: &Category, n: u64, rev: &mut Revenue) {
+    let mut left = n;
+    let mut wleft: f64 = c.price_weights.iter().sum();
+    for (k, w) in c.price_weights.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let x = if k + 1 == c.price_weights.len() { left } else { rng::binomial(r, left, w / wleft) };
+        wleft -= w;
+        left -= x;
+        rev.paid[k] += x as u32;
+        rev.refunded[k] += rng::binomial(r, x, c.refund) as u32;
+    }
+}
+
+/// Step 7 for one source with `fresh` new and `repeat` repeat views today.
+pub fn convert(
+    s: &Scenario,
+    src: Source,
+    ctr_format: f64,
+    fresh: u64,
+    repeat: u64,
+    stream: &mut rng::Stream,
+    cohort_id: u64,
+) -> Outcome {
+    let c = &s.categories[src.category as usize];
+    let ctr = (c.ctr * ctr_format).clamp(0.0, 1.0);
+    let r = stream;
+    let opens = rng::binomial(r, fresh, ctr) + rng::binomial(r, repeat, ctr * s.feed.repeat_view_factor);
+    let (pay_f, _, keep) = landing_factors(s, src.landing);
+    let arrivals = if keep < 1.0 { rng::binomial(r, opens, keep) } else { opens };
+    let mut rev = Revenue { source: src, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
+    let mut payers = 0;
+    if c.iap {
+        let eligible = if c.ios_iap { arrivals } else { rng::binomial(r, arrivals, s.platform.android_share) };
+        payers = rng::binomial(r, eligible, (c.p_pay * pay_f).min(1.0));
+        payments(r, c, payers, &mut rev);
+    }
+    if c.iaa {
+        rev.ad_views = rng::poisson(r, arrivals as f64 * c.ad_views_per_day);
+    }
+    let repeats = c.iap && c.p_repeat > 0.0 && payers > 0;
+    let ads = c.iaa && c.ad_views_per_day > 0.0 && arrivals > 0;
+    let cohort = (c.window_days > 1 && (repeats || ads)).then(|| Cohort {
+        id: cohort_id,
+        source: src,
+        payers: if repeats { payers } else { 0 },
+        viewers: if ads { arrivals } else { 0 },
+        days_left: c.window_days - 1,
+    });
+    Outcome { opens, payers, revenue: rev, cohort }
+}
+
+/// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing
+/// more can come of it.
+pub fn cohort_day(s: &Scenario, co: &mut Cohort, rep_seed: u64, day: u32) -> Option<Revenue> {
+    if co.days_left == 0 {
+        return None;
+    }
+    co.days_left -= 1;
+    let c = &s.categories[co.source.category as usize];
+    let (_, rep_f, _) = landing_factors(s, co.source.landing);
+    let mut r = rng::stream(rep_seed, Kind::Cohort, co.id, day);
+    let mut rev = Revenue { source: co.source, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
+    let n = rng::binomial(&mut r, co.payers, (c.p_repeat * rep_f).min(1.0));
+    payments(&mut r, c, n, &mut rev);
+    if co.viewers > 0 {
+        co.viewers = rng::binomial(&mut r, co.viewers, c.ad_keep);
+        rev.ad_views = rng::poisson(&mut r, co.viewers as f64 * c.ad_views_per_day);
+    }
+    Some(rev)
+}

@@ -1,0 +1,207 @@
+//! Metrics: the flows a day adds up, the totals of a replication, and statistics over
+//! replications (mean, sd, 95% interval) as MODEL.md sec. 12 defines them.
+
+use crate::money::Fen;
+
+/// What the ledger and the funnel count per day and per (category, landing) cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Gmv,
+    Refunds,
+    PlatformFees,
+    CommissionAccrued,
+    CommissionSettled,
+    Subsidies,
+    AdMoney,
+    AdSpend,
+    OperatorNet,
+    Impressions,
+    FreshReach,
+    Opens,
+    Payers,
+    Clips,
+    OpenPlans,
+}
+
+pub const NFLOW: usize = 15;
+
+impl Flow {
+    pub const ALL: [Flow; NFLOW] = [
+        Flow::Gmv,
+        Flow::Refunds,
+        Flow::PlatformFees,
+        Flow::CommissionAccrued,
+        Flow::CommissionSettled,
+        Flow::Subsidies,
+        Flow::AdMoney,
+        Flow::AdSpend,
+        Flow::OperatorNet,
+        Flow::Impressions,
+        Flow::FreshReach,
+        Flow::Opens,
+        Flow::Payers,
+        Flow::Clips,
+        Flow::OpenPlans,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Gmv => "gmv",
+            Flow::Refunds => "refunds",
+            Flow::PlatformFees => "platform_fees",
+            Flow::CommissionAccrued => "commission_accrued",
+            Flow::CommissionSettled => "commission_settled",
+            Flow::Subsidies => "subsidies",
+            Flow::AdMoney => "ad_money",
+            Flow::AdSpend => "ad_spend",
+            Flow::OperatorNet => "operator_net",
+            Flow::Impressions => "impressions",
+            Flow::FreshReach => "fresh_reach",
+            Flow::Opens => "opens",
+            Flow::Payers => "payers",
+            Flow::Clips => "clips",
+            Flow::OpenPlans => "open_plans",
+        }
+    }
+    pub fn is_money(self) -> bool {
+        (self as usize) <= Flow::OperatorNet as usize
+    }
+}
+
+/// Integer counters of one cell and day: money in fen, the rest in counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flows(pub [i64; NFLOW]);
+
+impl Flows {
+    #[inline]
+    pub fn add(&mut self, f: Flow, x: i64) {
+        self.0[f as usize] += x;
+    }
+    #[inline]
+    pub fn get(&self, f: Flow) -> i64 {
+        self.0[f as usize]
+    }
+    pub fn absorb(&mut self, o: &Flows) {
+        for (a, b) in self.0.iter_mut().zip(o.0.iter()) {
+            *a += b;
+        }
+    }
+}
+
+/// The unit a metric is reported in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Stored in fen, reported in RMB with two decimals.
+    Rmb,
+    Count,
+    Share,
+}
+
+impl Unit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Rmb => "RMB",
+            Unit::Count => "count",
+            Unit::Share => "share",
+        }
+    }
+}
+
+/// The headline metrics of a replication, in the order of every output file.
+pub const METRICS: &[(&str, Unit)] = &[
+    ("gmv", Unit::Rmb),
+    ("refunds", Unit::Rmb),
+    ("platform_fees", Unit::Rmb),
+    ("commission_accrued", Unit::Rmb),
+    ("commission_settled", Unit::Rmb),
+    ("commission_unsettled", Unit::Rmb),
+    ("subsidies", Unit::Rmb),
+    ("ad_money", Unit::Rmb),
+    ("ad_spend", Unit::Rmb),
+    ("operator_net", Unit::Rmb),
+    ("creator_earnings", Unit::Rmb),
+    ("impressions", Unit::Count),
+    ("fresh_reach", Unit::Count),
+    ("opens", Unit::Count),
+    ("payers", Unit::Count),
+    ("clips", Unit::Count),
+    ("plans", Unit::Count),
+    ("active_creators", Unit::Count),
+    ("creators_ever", Unit::Count),
+    ("creators_paid", Unit::Count),
+    ("payout_gini", Unit::Share),
+    ("payout_top1_share", Unit::Share),
+    ("payout_top10_share", Unit::Share),
+    ("entry_earnings_warmup", Unit::Rmb),
+];
+
+/// Index of a metric in [`METRICS`].
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|(n, _)| *n == name)
+}
+
+/// Mean, sample sd and the 95% confidence interval of the mean (Student t) of some values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stat {
+    pub mean: f64,
+    pub sd: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => T[df - 1],
+        _ => 1.96 + 2.4 / df as f64,
+    }
+}
+
+pub fn stat(values: &[f64]) -> Stat {
+    let n = values.len();
+    if n == 0 {
+        return Stat { mean: 0.0, sd: 0.0, lo: 0.0, hi: 0.0 };
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Stat { mean, sd: 0.0, lo: mean, hi: mean };
+    }
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let sd = var.sqrt();
+    let half = t975(n - 1) * sd / (n as f64).sqrt();
+    Stat { mean, sd, lo: mean - half, hi: mean + half }
+}
+
+/// Fen to RMB for statistics (floats only leave the ledger for reporting).
+pub fn rmb(f: Fen) -> f64 {
+    f as f64 / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_of_known_values() {
+        let s = stat(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.sd - 1.290_994_448_7).abs() < 1e-9);
+        assert!((s.hi - s.mean - 3.182 * s.sd / 2.0).abs() < 1e-12);
+        assert_eq!(stat(&[7.0]).lo, 7.0);
+    }
+
+    #[test]
+    fn flow_names_are_unique() {
+        let mut names: Vec<_> = Flow::ALL.iter().map(|f| f.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), NFLOW);
+        for (i, f) in Flow::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! One replication: the state of the market and the day loop in the order of MODEL.md sec. 10.
+//!
+//! Why this order: rules and operators act first so that the square creators see today is the
+//! one in force; clips are posted before the feed serves so that a new clip gets its first day;
+//! the funnel runs on today's reach before the ledger splits its money; settlement follows the
+//! ledger so that with a delay of 0 days commission settles on the day it accrues; clips age
+//! after they have earned, so today's views count in the tier they were served in; and creators
+//! learn and churn on what they were paid.
+
+use crate::audience::{self, Paid};
+use crate::feed::{self, Clip, Records};
+use crate::funnel::{self, Cohort, Outcome, Source, NONE};
+use crate::ledger::{cell, Ledger};
+use crate::metrics::{Flow, Flows};
+use crate::money::Fen;
+use crate::operators::{revenue_per_arrival, Market};
+use crate::population::{concentration, Creators};
+use crate::rng::{self, Kind};
+use crate::scenario::{Landing, Scenario, SubsidyForm};
+use crate::square::{SquareStats, SquareView};
+use rayon::prelude::*;
+
+/// Everything a replication produces.
+pub struct RepResult {
+    pub seed: u64,
+    /// Totals over the run, exact.
+    pub totals: Flows,
+    pub unsettled_fen: Fen,
+    /// `daily[t][cell]`, cell = category * 2 + landing.
+    pub daily: Vec<Vec<Flows>>,
+    pub active_by_day: Vec<u32>,
+    pub active_end: u32,
+    pub creators_ever: u32,
+    pub creators_paid: u32,
+    pub creator_earnings_fen: Fen,
+    pub gini: f64,
+    pub top1: f64,
+    pub top10: f64,
+    pub plans: u32,
+    /// Mean trailing 30-day earnings of active creators at the end of the warm-up (E_bar), RMB.
+    pub entry_earnings_warmup: f64,
+    /// Per-creator and per-plan tables (replication 0 only).
+    pub detail: Option<Detail>,
+}
+
+pub struct Detail {
+    pub creators: Creators,
+    pub market: Market,
+    /// (day, plan, cumulative budget used) whenever a plan's used budget changed.
+    pub plan_used: Vec<(u32, u32, Fen)>,
+}
+
+/// The state of one replication.
+pub struct World<'s> {
+    s: &'s Scenario,
+    rep_seed: u64,
+    pub creators: Creators,
+    pub market: Market,
+    clips: Vec<Clip>,
+    expired: Vec<Clip>,
+    records: Records,
+    cohorts: Vec<Cohort>,
+    ledger: Ledger,
+    stats: SquareStats,
+    /// `learn_due[t]`: record slots whose creators learn on day t.
+    learn_due: Vec<Vec<u32>>,
+    /// `program_clips[i * nprog + k]`: creator i's clips in per-clip subsidy program k.
+    program_clips: Vec<u32>,
+    next_clip: u64,
+    daily: Vec<Vec<Flows>>,
+    active_by_day: Vec<u32>,
+    entry_earnings_warmup: f64,
+    plan_used: Option<Vec<(u32, u32, Fen)>>,
+    // Scratch buffers reused across days.
+    imps_by_title: Vec<u64>,
+    title_share: Vec<(f64, f64, f64)>,
+}
+
+/// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
+/// demand, scaled by `min(1, S_0 / expected demand)` for crowding (MODEL.md sec. 3).
+pub fn prior_revenue_rmb(s: &Scenario) -> (Vec<f64>, Vec<f64>) {
+    let f = &s.feed;
+    let q0 = f.tier_quotas[0].min(f.tier_cap * s.platform.feed_supply);
+    let tier0: f64 = (0..f.lifetime_days).map(|d| q0 * f.decay.powi(d as i32)).sum();
+    let c = &s.creators;
+    let mean_followers = c.followers_median * (c.followers_sigma * c.followers_sigma / 2.0).exp();
+    let per_clip = tier0 + f.follower_reach * mean_followers;
+    let demand = c.count as f64 * c.posts_per_day * per_clip;
+    let crowd = if demand > 0.0 { (s.platform.feed_supply / demand).min(1.0) } else { 1.0 };
+    let imps = per_clip * crowd;
+    let mut revenue = Vec::new();
+    let mut opens = Vec::new();
+    for k in &s.categories {
+        let (iap, iaa) = revenue_per_arrival(k, s.platform.android_share, 1.0, 1.0);
+        let fee = k.fee_ppm[0] as f64 / 1e6;
+        let iaa_fee = s.platform.iaa_share_ppm[0] as f64 / 1e6;
+        let o = imps * k.ctr;
+        opens.push(o);
+        revenue.push(o * (iap * (1.0 - k.refund) * (1.0 - fee) + iaa * (1.0 - iaa_fee)));
+    }
+    (revenue, opens)
+}
+
+impl<'s> World<'s> {
+    pub fn new(s: &'s Scenario, rep_seed: u64, detail: bool) -> World<'s> {
+        let (prior, opens) = prior_revenue_rmb(s);
+        let mut creators = Creators { ncat: s.categories.len(), ..Default::default() };
+        for _ in 0..s.creators.count {
+            creators.push_new(s, rep_seed, 0, 1.0, &prior);
+        }
+        let mut market = Market::default();
+        for (cat, n) in initial_titles(s).into_iter().enumerate() {
+            for _ in 0..n {
+                market.launch(s, rep_seed, cat, 0, true);
+            }
+        }
+        let nprog = s.subsidies.len();
+        World {
+            s,
+            rep_seed,
+            program_clips: vec![0; creators.len() * nprog],
+            creators,
+            market,
+            clips: Vec::new(),
+            expired: Vec::new(),
+            records: Records::default(),
+            cohorts: Vec::new(),
+            ledger: Ledger::new(s),
+            stats: SquareStats { mean_revenue_rmb: prior, mean_opens: opens },
+            learn_due: vec![Vec::new(); s.days as usize],
+            next_clip: 0,
+            daily: Vec::with_capacity(s.days as usize),
+            active_by_day: Vec::with_capacity(s.days as usize),
+            entry_earnings_warmup: f64::NAN,
+            plan_used: detail.then(Vec::new),
+            imps_by_title: Vec::new(),
+            title_share: Vec::new(),
+        }
+    }
+
+    /// Runs every day and returns the replication's results.
+    pub fn run(mut self) -> RepResult {
+        for day in 0..self.s.days {
+            self.step(day);
+        }
+        self.finish()
+    }
+
+    /// One day, phases 1 to 12.
+    pub fn step(&mut self, day: u32) {
+        let s = self.s;
+        let mut flows = vec![Flows::default(); s.categories.len() * 2];
+        // 1-2: rules are read by date where they apply; operators launch, close and steer.
+        for p in self.market.plans.iter_mut() {
+            p.clips_7d[(day % 7) as usize] = 0;
+            p.commission_7d[(day % 7) as usize] = 0;
+        }
+        self.market.operate(s, self.rep_seed, day);
+        // 3: entry.
+        if day > 0 {
+            let n = self.creators.entrants(s, self.rep_seed, day);
+            for _ in 0..n {
+                self.creators.push_new(
+                    s,
+                    self.rep_seed,
+                    day,
+                    s.creators.newcomer_followers,
+                    &self.stats.mean_revenue_rmb,
+                );
+            }
+            self.program_clips.resize(self.creators.len() * s.subsidies.len(), 0);
+        }
+        // 4: plan choice and new clips.
+        let view = SquareView::build(s, &self.market, &self.stats, &self.ledger.subsidy_left, day);
+        let choices = view.choose_all(s, &self.creators, &self.program_clips, self.rep_seed, day);
+        for ch in choices {
+            self.post(ch, day, &mut flows);
+        }
+        // 5: feed.
+        feed::serve(s, &mut self.clips, self.rep_seed, day);
+        let mut paid = self.buy_traffic(&mut flows);
+        // 6: audience.
+        audience::reach(
+            &mut self.market.titles,
+            &mut self.clips,
+            &mut paid,
+            self.rep_seed,
+            day,
+            &mut self.imps_by_title,
+            &mut self.title_share,
+        );
+        // 7-8: funnel and ledger. Cohorts of earlier days first, then today's views; the ledger
+        // books in that fixed order, which decides which event crosses a budget.
+        let repeats: Vec<Option<funnel::Revenue>> =
+            self.cohorts.par_iter_mut().map(|co| funnel::cohort_day(s, co, self.rep_seed, day)).collect();
+        for rev in repeats.iter().flatten() {
+            self.ledger.book(s, rev, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+        }
+        self.cohorts.retain(|c| c.days_left > 0);
+        let rep_seed = self.rep_seed;
+        let outcomes: Vec<Outcome> = self
+            .clips
+            .par_iter()
+            .map(|c| {
+                let src = Source {
+                    creator: c.creator,
+                    plan: c.plan,
+                    record: c.record,
+                    title: c.title,
+                    category: c.category,
+                    landing: c.landing,
+                };
+                let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
+                let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
+                funnel::convert(s, src, s.formats[c.format as usize].ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
+            })
+            .collect();
+        for (c, o) in self.clips.iter().zip(&outcomes) {
+            let f = &mut flows[cell(c.category, c.landing)];
+            f.add(Flow::Impressions, c.imps as i64);
+            f.add(Flow::FreshReach, c.fresh as i64);
+            self.count_outcome(o, f);
+            let i = c.creator as usize;
+            self.creators.opens[i] += o.opens;
+            self.creators.payers[i] += o.payers;
+            self.market.plans[c.plan as usize].opens += o.opens;
+            self.records.opens[c.record as usize] += o.opens;
+        }
+        for (k, o) in outcomes.into_iter().enumerate() {
+            self.ledger.book(s, &o.revenue, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+            self.cohorts.extend(o.cohort);
+            if o.opens > 0 && !s.subsidies.is_empty() {
+                let c = &self.clips[k];
+                self.per_open_subsidy(c.creator, c.category, c.landing, o.opens, &mut flows, day);
+            }
+        }
+        for p in &paid {
+            let t = &self.market.titles[p.title as usize];
+            let src = Source {
+                creator: NONE,
+                plan: NONE,
+                record: NONE,
+                title: p.title,
+                category: t.category,
+                landing: t.landing,
+            };
+            let mut r = rng::stream(rep_seed, Kind::Paid, p.title as u64, day);
+            let o = funnel::convert(
+                s,
+                src,
+                1.0,
+                p.fresh,
+                p.imps - p.fresh,
+                &mut r,
+                (1 << 62) | ((p.title as u64) << 12) | day as u64,
+            );
+            let f = &mut flows[cell(t.category, t.landing)];
+            f.add(Flow::Impressions, p.imps as i64);
+            f.add(Flow::FreshReach, p.fresh as i64);
+            self.count_outcome(&o, f);
+            self.ledger.book(s, &o.revenue, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+            self.cohorts.extend(o.cohort);
+        }
+        // 9: settlement.
+        self.ledger.settle(&mut self.creators, &mut flows, day);
+        // 10: clips escalate, decay and expire; their creators learn once the window closes.
+        self.expired.clear();
+        feed::age(s, &mut self.clips, &mut self.expired, self.rep_seed, day);
+        for c in &self.expired {
+            let due = day + s.categories[c.category as usize].window_days;
+            match self.learn_due.get_mut(due as usize) {
+                Some(q) => q.push(c.record),
+                None => self.records.close(c.record),
+            }
+        }
+        // 11: learning and churn.
+        self.learn(day);
+        if day + 1 == s.creators.warmup_days || (day == 0 && s.creators.warmup_days == 0) {
+            self.entry_earnings_warmup = self.creators.mean_trailing_rmb();
+        }
+        self.creators.churn(s, self.rep_seed, day);
+        // 12: daily metrics.
+        for p in self.market.plans.iter().filter(|p| p.open) {
+            flows[cell(p.category, p.landing)].add(Flow::OpenPlans, 1);
+        }
+        if let Some(log) = &mut self.plan_used {
+            for (k, p) in self.market.plans.iter().enumerate() {
+                if p.commission_7d[(day % 7) as usize] > 0 {
+                    log.push((day, k as u32, p.used_fen));
+                }
+            }
+        }
+        self.active_by_day.push(self.creators.count_active());
+        self.daily.push(flows);
+    }
+
+    fn count_outcome(&self, o: &Outcome, f: &mut Flows) {
+        f.add(Flow::Opens, o.opens as i64);
+        f.add(Flow::Payers, o.payers as i64);
+    }
+
+    /// A new clip on the chosen plan, with its per-clip subsidy if a program pays one.
+    fn post(&mut self, ch: crate::square::Choice, day: u32, flows: &mut [Flows]) {
+        let s = self.s;
+        let plan = &mut self.market.plans[ch.plan as usize];
+        plan.clips_7d[(day % 7) as usize] += 1;
+        plan.review_clips += 1;
+        plan.clips += 1;
+        let (title, category, landing) = (plan.title, plan.category, plan.landing);
+        let i = ch.creator as usize;
+        self.creators.clips[i] += 1;
+        let q_title = self.market.titles[title as usize].quality;
+        let record = self.records.open(ch.creator, category);
+        let f = &mut flows[cell(category, landing)];
+        f.add(Flow::Clips, 1);
+        self.clips.push(Clip {
+            id: self.next_clip,
+            record,
+            creator: ch.creator,
+            plan: ch.plan,
+            title,
+            category,
+            format: ch.format,
+            landing,
+            posted_day: day,
+            tier: 0,
+            days_in_tier: 0,
+            quality: self.creators.quality[i] * q_title * ch.noise,
+            follower_demand: (s.feed.follower_reach * self.creators.followers[i] as f64) as f32,
+            tier_imps: 0,
+            tier_engagements: 0,
+            demand: 0.0,
+            imps: 0,
+            fresh: 0,
+        });
+        self.next_clip += 1;
+        let date = s.date(day);
+        let nprog = s.subsidies.len();
+        for (k, p) in s.subsidies.iter().enumerate() {
+            if p.form == SubsidyForm::PerClip && p.categories[category as usize] && date >= p.from && date <= p.to {
+                let n = &mut self.program_clips[i * nprog + k];
+                if *n < p.first_clips {
+                    *n += 1;
+                    self.ledger.pay_subsidy(k, ch.creator, p.per_clip_fen, &mut self.creators, f, day);
+                }
+            }
+        }
+    }
+
+    fn per_open_subsidy(
+        &mut self,
+        creator: u32,
+        category: u16,
+        landing: Landing,
+        opens: u64,
+        flows: &mut [Flows],
+        day: u32,
+    ) {
+        let date = self.s.date(day);
+        for (k, p) in self.s.subsidies.iter().enumerate() {
+            if p.form == SubsidyForm::PerOpen && p.categories[category as usize] && date >= p.from && date <= p.to {
+                let f = &mut flows[cell(category, landing)];
+                self.ledger.pay_subsidy(k, creator, p.per_open_fen * opens as Fen, &mut self.creators, f, day);
+            }
+        }
+    }
+
+    /// Paid traffic of the day (MODEL.md sec. 10): a fixed daily spend per promoting title of the
+    /// chosen categories, plus yesterday's ad-money credit where operators spend it.
+    fn buy_traffic(&mut self, flows: &mut [Flows]) -> Vec<Paid> {
+        let s = self.s;
+        let o = &s.operators;
+        let mut paid = Vec::new();
+        if o.paid_traffic_fen_per_day == 0 && !o.spend_ad_money {
+            return paid;
+        }
+        let mut promoting = vec![false; self.market.titles.len()];
+        for p in self.market.plans.iter().filter(|p| p.open) {
+            promoting[p.title as usize] = true;
+        }
+        for (k, t) in self.market.titles.iter_mut().enumerate() {
+            let mut spend = 0;
+            if promoting[k] && o.paid_traffic_categories[t.category as usize] {
+                spend += o.paid_traffic_fen_per_day;
+            }
+            if o.spend_ad_money {
+                spend += std::mem::take(&mut t.ad_credit_fen);
+            }
+            if spend > 0 {
+                let imps = (spend as i128 * 1000 / o.cpm_fen as i128) as u64;
+                flows[cell(t.category, t.landing)].add(Flow::AdSpend, spend);
+                paid.push(Paid { title: k as u32, imps, fresh: 0 });
+            }
+        }
+        paid
+    }
+
+    fn learn(&mut self, day: u32) {
+        let s = self.s;
+        let nc = s.categories.len();
+        let mut sum = vec![0.0; nc];
+        let mut opens = vec![0.0; nc];
+        let mut n = vec![0u32; nc];
+        for slot in std::mem::take(&mut self.learn_due[day as usize]) {
+            let k = slot as usize;
+            let (creator, cat) = (self.records.creator[k], self.records.category[k] as usize);
+            let observed = self.records.net_fen[k] as f64 / 100.0;
+            self.creators.learn(creator, cat, observed, s.creators.learning_rate);
+            sum[cat] += observed;
+            opens[cat] += self.records.opens[k] as f64;
+            n[cat] += 1;
+            self.records.close(slot);
+        }
+        // The square's category means follow the day's observations with the creators' own
+        // learning rate, so a market that dries up shows it in the priors too.
+        let eta = s.creators.learning_rate;
+        for c in 0..nc {
+            if n[c] > 0 {
+                let m = &mut self.stats.mean_revenue_rmb[c];
+                *m = (1.0 - eta) * *m + eta * sum[c] / n[c] as f64;
+                let o = &mut self.stats.mean_opens[c];
+                *o = (1.0 - eta) * *o + eta * opens[c] / n[c] as f64;
+            }
+        }
+    }
+
+    fn finish(self) -> RepResult {
+        let mut totals = Flows::default();
+        for day in &self.daily {
+            for f in day {
+                totals.absorb(f);
+            }
+        }
+        let c = &self.creators;
+        let mut earnings: Vec<Fen> = (0..c.len()).map(|i| c.settled_fen[i] + c.subsidy_fen[i]).collect();
+        let creators_paid = c.settled_fen.iter().filter(|x| **x > 0).count() as u32;
+        let creator_earnings_fen = earnings.iter().sum();
+        let (gini, top1, top10) = concentration(&mut earnings);
+        RepResult {
+            seed: self.rep_seed,
+            totals,
+            unsettled_fen: self.ledger.unsettled(),
+            active_end: *self.active_by_day.last().unwrap_or(&0),
+            active_by_day: self.active_by_day,
+            daily: self.daily,
+            creators_ever: c.len() as u32,
+            creators_paid,
+            creator_earnings_fen,
+            gini,
+            top1,
+            top10,
+            plans: self.market.plans.len() as u32,
+            entry_earnings_warmup: self.entry_earnings_warmup,
+            detail: self.plan_used.map(|plan_used| Detail { creators: self.creators, market: self.market, plan_used }),
+        }
+    }
+}
+
+/// The initial stock of titles per category: shares of `operators.titles`, by largest remainder
+/// so that the counts add up exactly.
+pub fn initial_titles(s: &Scenario) -> Vec<u32> {
+    let total: f64 = s.categories.iter().map(|c| c.share).sum();
+    let n = s.operators.titles;
+    if total <= 0.0 {
+        return vec![0; s.categories.len()];
+    }
+    let exact: Vec<f64> = s.categories.iter().map(|c| n as f64 * c.share / total).collect();
+    let mut counts: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by(|a, b| (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor())).then(a.cmp(b)));
+    let short = n - counts.iter().sum::<u32>();
+    for &k in order.iter().take(short as usize) {
+        counts[k] += 1;
+    }
+    counts
+}
+
+/// Runs replication `rep` of a scenario.
+pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
+    let seed = rng::replication_seed(s.seed, rep);
+    World::new(s, seed, detail).run()
+}
+
+impl RepResult {
+    /// The headline metrics in [`crate::metrics::METRICS`] order: money in RMB, counts, shares.
+    pub fn metrics(&self) -> Vec<f64> {
+        use crate::metrics::rmb;
+        let t = &self.totals;
+        vec![
+            rmb(t.get(Flow::Gmv)),
+            rmb(t.get(Flow::Refunds)),
+            rmb(t.get(Flow::PlatformFees)),
+            rmb(t.get(Flow::CommissionAccrued)),
+            rmb(t.get(Flow::CommissionSettled)),
+            rmb(self.unsettled_fen),
+            rmb(t.get(Flow::Subsidies)),
+            rmb(t.get(Flow::AdMoney)),
+            rmb(t.get(Flow::AdSpend)),
+            rmb(t.get(Flow::OperatorNet)),
+            rmb(self.creator_earnings_fen),
+            t.get(Flow::Impressions) as f64,
+            t.get(Flow::FreshReach) as f64,
+            t.get(Flow::Opens) as f64,
+            t.get(Flow::Payers) as f64,
+            t.get(Flow::Clips) as f64,
+            self.plans as f64,
+            self.active_end as f64,
+            self.creators_ever as f64,
+            self.creators_paid as f64,
+            self.gini,
+            self.top1,
+            self.top10,
+            self.entry_earnings_warmup,
+        ]
+    }
+}

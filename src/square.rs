@@ -1,0 +1,242 @@
+//! The plan square and plan choice: what a creator sees and which (plan, format) it posts on.
+//!
+//! Each day the square is frozen into a [`SquareView`] (weights, shown EPC, expected subsidies);
+//! creators then choose in parallel against that read-only view, each from its own stream, so the
+//! choices do not depend on the order in which threads visit creators (MODEL.md sec. 3).
+
+use crate::money::PPM;
+use crate::operators::Market;
+use crate::population::Creators;
+use crate::rng::{self, Kind};
+use crate::scenario::{FormatKind, Landing, Sampling, Scenario, SubsidyForm};
+use rand::Rng;
+use rayon::prelude::*;
+
+/// One posting decision: creator `creator` posts a clip of `format` on plan `plan`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Choice {
+    pub creator: u32,
+    pub plan: u32,
+    pub format: FormatKind,
+    /// The clip's quality noise, LogNormal(0, sigma_q), drawn from the creator's stream.
+    pub noise: f32,
+}
+
+/// The square as creators see it on one day.
+pub struct SquareView {
+    /// Plans in the square: open, started, and promotable today.
+    pub plans: Vec<u32>,
+    category: Vec<u16>,
+    rate: Vec<f64>,
+    epc_rmb: Vec<f64>,
+    /// Cumulative sampling weights (popularity), same order as `plans`.
+    cum_weight: Vec<f64>,
+    image_text_allowed: bool,
+    /// Per category: expected subsidy per clip that does not depend on the creator, RMB, and the
+    /// commission top-up share.
+    subsidy_flat_rmb: Vec<f64>,
+    subsidy_topup: Vec<f64>,
+    /// Per-clip bonus programs open today: (program, categories mask, bonus RMB, first n clips).
+    per_clip: Vec<(usize, Vec<bool>, f64, u32)>,
+}
+
+/// State the square keeps across days: the category means behind priors and subsidy estimates.
+pub struct SquareStats {
+    /// Mean net revenue per clip by category, RMB (the prior of EPC and of new creators).
+    pub mean_revenue_rmb: Vec<f64>,
+    /// Mean opens per clip by category (for the per-open subsidy estimate).
+    pub mean_opens: Vec<f64>,
+}
+
+impl SquareView {
+    pub fn build(s: &Scenario, market: &Market, stats: &SquareStats, subsidy_left: &[i64], day: u32) -> SquareView {
+        let date = s.date(day);
+        let jump = date >= s.platform.jump_to_wechat_from;
+        let sq = &s.square;
+        let mut v = SquareView {
+            plans: Vec::new(),
+            category: Vec::new(),
+            rate: Vec::new(),
+            epc_rmb: Vec::new(),
+            cum_weight: Vec::new(),
+            image_text_allowed: date >= s.platform.image_text_from,
+            subsidy_flat_rmb: vec![0.0; s.categories.len()],
+            subsidy_topup: vec![0.0; s.categories.len()],
+            per_clip: Vec::new(),
+        };
+        let mut total = 0.0;
+        for (id, p) in market.plans.iter().enumerate() {
+            if !p.open || p.start_day > day as i32 || (p.landing == Landing::Wechat && !jump) {
+                continue;
+            }
+            let rate = p.rate_ppm as f64 / PPM as f64;
+            let clips = p.clips_week() as f64;
+            let prior = rate * stats.mean_revenue_rmb[p.category as usize];
+            let epc = (p.commission_week() as f64 / 100.0 + sq.epc_prior_clips * prior)
+                / (clips + sq.epc_prior_clips).max(1e-9);
+            let w = match sq.sampling {
+                Sampling::Popularity => (clips + 1.0).powf(sq.popularity_exponent),
+                Sampling::Uniform => 1.0,
+            };
+            total += w;
+            v.plans.push(id as u32);
+            v.category.push(p.category);
+            v.rate.push(rate);
+            v.epc_rmb.push(epc);
+            v.cum_weight.push(total);
+        }
+        for (k, prog) in s.subsidies.iter().enumerate() {
+            if date < prog.from || date > prog.to || subsidy_left[k] <= 0 {
+                continue;
+            }
+            match prog.form {
+                SubsidyForm::CommissionTopup => {
+                    for (c, on) in prog.categories.iter().enumerate() {
+                        if *on {
+                            v.subsidy_topup[c] += prog.topup_ppm as f64 / PPM as f64;
+                        }
+                    }
+                }
+                SubsidyForm::PerOpen => {
+                    for (c, on) in prog.categories.iter().enumerate() {
+                        if *on {
+                            v.subsidy_flat_rmb[c] += prog.per_open_fen as f64 / 100.0 * stats.mean_opens[c];
+                        }
+                    }
+                }
+                SubsidyForm::PerClip => {
+                    v.per_clip.push((k, prog.categories.clone(), prog.per_clip_fen as f64 / 100.0, prog.first_clips))
+                }
+            }
+        }
+        v
+    }
+
+    /// Step 4 of the day: every active creator's attempts and choices, in creator order.
+    /// `program_clips[i * nprog + k]` counts creator i's clips in subsidy program k.
+    pub fn choose_all(
+        &self,
+        s: &Scenario,
+        creators: &Creators,
+        program_clips: &[u32],
+        rep_seed: u64,
+        day: u32,
+    ) -> Vec<Choice> {
+        if self.plans.is_empty() {
+            return Vec::new();
+        }
+        const CHUNK: usize = 2048;
+        let n = creators.len();
+        let chunks: Vec<Vec<Choice>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                let mut scratch = Vec::with_capacity(s.square.sample_size);
+                let mut options = Vec::with_capacity(2 * s.square.sample_size);
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    if creators.active[i] {
+                        self.choose(s, creators, program_clips, i, rep_seed, day, &mut scratch, &mut options, &mut out);
+                    }
+                }
+                out
+            })
+            .collect();
+        chunks.concat()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn choose(
+        &self,
+        s: &Scenario,
+        creators: &Creators,
+        program_clips: &[u32],
+        i: usize,
+        rep_seed: u64,
+        day: u32,
+        sample: &mut Vec<usize>,
+        options: &mut Vec<(usize, FormatKind, f64)>,
+        out: &mut Vec<Choice>,
+    ) {
+        let mut r = rng::stream(rep_seed, Kind::Choice, i as u64, day);
+        let attempts = rng::poisson(&mut r, creators.lambda[i] as f64);
+        if attempts == 0 {
+            return;
+        }
+        let sq = &s.square;
+        let nc = creators.ncat;
+        let tau = sq.temperature_rmb;
+        let outside = creators.reservation_rmb[i] as f64 / tau;
+        let nprog = s.subsidies.len();
+        for _ in 0..attempts {
+            self.sample(&mut r, sq.sample_size, sample);
+            options.clear();
+            let mut best = outside;
+            for &j in sample.iter() {
+                let c = self.category[j] as usize;
+                let learned = creators.learned_rmb[i * nc + c] as f64;
+                let ln_a = creators.ln_affinity[i * nc + c] as f64;
+                let mut per_clip = 0.0;
+                for (k, cats, bonus, first) in &self.per_clip {
+                    if cats[c] && program_clips.get(i * nprog + k).copied().unwrap_or(0) < *first {
+                        per_clip += bonus;
+                    }
+                }
+                for f in [FormatKind::Video, FormatKind::ImageText] {
+                    if f == FormatKind::ImageText && !(self.image_text_allowed && creators.image_text[i]) {
+                        continue;
+                    }
+                    let fm = &s.formats[f as usize];
+                    let own = self.rate[j] * learned * fm.reach;
+                    let e = (1.0 - sq.epc_weight) * own
+                        + sq.epc_weight * self.epc_rmb[j]
+                        + self.subsidy_topup[c] * own
+                        + self.subsidy_flat_rmb[c]
+                        + per_clip
+                        - fm.cost_rmb;
+                    let u = e / tau + ln_a;
+                    best = best.max(u);
+                    options.push((j, f, u));
+                }
+            }
+            // Softmax over the options and the outside option, shifted by the maximum for range.
+            let mut total = (outside - best).exp();
+            for o in options.iter_mut() {
+                o.2 = (o.2 - best).exp();
+                total += o.2;
+            }
+            let mut x = r.random::<f64>() * total;
+            for &(j, f, w) in options.iter() {
+                if x < w {
+                    out.push(Choice {
+                        creator: i as u32,
+                        plan: self.plans[j],
+                        format: f,
+                        noise: rng::lognormal_median(&mut r, 1.0, s.feed.quality_sigma) as f32,
+                    });
+                    break;
+                }
+                x -= w;
+            }
+        }
+    }
+
+    /// Draws up to `k` distinct positions into the square, weighted by popularity.
+    fn sample(&self, r: &mut rng::Stream, k: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let n = self.plans.len();
+        if k >= n {
+            out.extend(0..n);
+            return;
+        }
+        let total = *self.cum_weight.last().unwrap_or(&0.0);
+        let mut tries = 0;
+        while out.len() < k && tries < 20 * k {
+            tries += 1;
+            let x = r.random::<f64>() * total;
+            let j = self.cum_weight.partition_point(|w| *w <= x).min(n - 1);
+            if !out.contains(&j) {
+                out.push(j);
+            }
+        }
+    }
+}
