@@ -122,7 +122,7 @@ impl Ledger {
             net_for_learning += pay(x, kept, c.fee_ppm[l], f, &mut commission);
         }
         if rev.ad_views > 0 {
-            let g = rev.ad_views as Fen * c.ecpm_fen;
+            let g = (rev.ad_views as i128 * c.ecpm_fen_per_1000 as i128 / 1000) as Fen;
             gross += g;
             f.add(Flow::Gmv, g);
             net_for_learning += pay(g, 1, s.platform.iaa_share_ppm[l], f, &mut commission);

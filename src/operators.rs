@@ -89,7 +89,7 @@ pub fn revenue_per_arrival(c: &Category, android_share: f64, pay_factor: f64, re
     let iap = if c.iap { (c.p_pay * pay_factor).min(1.0) * eligible * mean_price * (1.0 + repeats) } else { 0.0 };
     // Viewers watch on the day of arrival and, retained, on each later day of the window.
     let days: f64 = (0..c.window_days).map(|d| c.ad_keep.powi(d as i32)).sum();
-    let iaa = if c.iaa { c.ad_views_per_day * days * c.ecpm_fen as f64 / 100.0 } else { 0.0 };
+    let iaa = if c.iaa { c.ad_views_per_day * days * c.ecpm_fen_per_1000 as f64 / 100_000.0 } else { 0.0 };
     (iap, iaa)
 }
 

@@ -101,7 +101,7 @@ pub fn title(what: &str, scenario: &str) -> String {
 
 /// Draws a chart that only has a title and a centred "no data" note.
 pub fn no_data(root: &Root, title: &str, note: &str) -> Drawn {
-    let inner = root.titled(title, title_font())?;
+    let inner = root.margin(14, 0, 0, 0).titled(title, title_font())?;
     let (iw, ih) = inner.dim_in_pixel();
     inner.draw(&Rectangle::new(
         [(40, 20), (iw as i32 - 40, ih as i32 - 40)],

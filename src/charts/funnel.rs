@@ -61,7 +61,7 @@ pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .filter(|x| x.is_finite())
             .fold(0.0, f64::max);
         let y0 = (ymin / 5.0).max(1e-3);
-        let y1 = (ymax * 8.0).max(y0 * 100.0);
+        let y1 = (ymax * 5.0).max(y0 * 100.0);
         let n = vals.len() as f64;
         let mut chart = ChartBuilder::on(root)
             .caption(&title, title_font())
@@ -243,7 +243,7 @@ pub fn draw_money_split(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .margin(20)
             .x_label_area_size(75)
             .y_label_area_size(80)
-            .build_cartesian_2d(-0.5f64..xmax, 0f64..top * 1.16)?;
+            .build_cartesian_2d(-0.5f64..xmax, 0f64..top * 1.42)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -251,7 +251,14 @@ pub fn draw_money_split(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .y_desc("Share of GMV (%), summed over the run")
             .axis_desc_style(desc_font())
             .label_style(label_font())
-            .y_label_formatter(&|y| format!("{:.0}", y * 100.0))
+            .y_label_formatter(&|y| {
+                // No ticks in the headroom kept free for the legend.
+                if *y <= top + 1e-9 {
+                    format!("{:.0}", y * 100.0)
+                } else {
+                    String::new()
+                }
+            })
             .light_line_style(WHITE)
             .draw()?;
         for (k, (name, c)) in PARTS.iter().enumerate() {

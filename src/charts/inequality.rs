@@ -93,13 +93,12 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .light_line_style(WHITE)
             .draw()?;
 
-        let mut area = pts.clone();
-        area.push((1.0, 1.0));
-        area.reverse();
-        area.extend(pts.iter().cloned());
+        // The area between the diagonal and the curve (its share of the triangle is the Gini).
+        let mut area = vec![(0.0, 0.0), (1.0, 1.0)];
+        area.extend(pts.iter().rev().cloned());
         chart.draw_series(std::iter::once(Polygon::new(
             area,
-            color(0).mix(0.18).filled(),
+            color(0).mix(0.15).filled(),
         )))?;
         chart
             .draw_series(DashedLineSeries::new(
@@ -129,6 +128,15 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
                 .label(label)
                 .legend(|(x, y)| Rectangle::new([(x, y), (x + 1, y + 1)], WHITE.filled()));
         }
+        let note = format!(
+            "Top 1% of creators earn {} of earnings, top 10% earn {}",
+            pct(top_share(e, 0.01)),
+            pct(top_share(e, 0.10))
+        );
+        chart
+            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+            .label(note)
+            .legend(|(x, y)| Rectangle::new([(x, y), (x + 1, y + 1)], WHITE.filled()));
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -136,19 +144,6 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .border_style(BLACK)
             .label_font(legend_font())
             .draw()?;
-        let note = format!(
-            "Top 1% of creators earn {}, top 10% earn {}",
-            pct(top_share(e, 0.01)),
-            pct(top_share(e, 0.10))
-        );
-        chart.draw_series(std::iter::once(Text::new(
-            note,
-            (0.98, 0.04),
-            text(19.0, &BLACK).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Right,
-                plotters::style::text_anchor::VPos::Bottom,
-            )),
-        )))?;
         Ok(())
     })
 }

@@ -226,8 +226,8 @@ pub struct Category {
     pub window_days: u32,
     pub ad_views_per_day: f64,
     pub ad_keep: f64,
-    /// Revenue of one ad view in fen (eCPM / 1000).
-    pub ecpm_fen: Fen,
+    /// Revenue of 1000 ad views in fen (eCPM).
+    pub ecpm_fen_per_1000: Fen,
     pub refund: f64,
     pub commission_min: f64,
     pub commission_max: f64,

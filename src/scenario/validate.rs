@@ -952,6 +952,9 @@ fn validate_category(v: &mut V, id: &str, c: Option<&RawCategory>, d: &defaults:
             d.price_weights.to_vec()
         }
     });
+    if prices.len() > crate::funnel::MAX_PRICES {
+        v.bad(&k("prices_rmb"), format!("may list at most {} prices, got {}", crate::funnel::MAX_PRICES, prices.len()));
+    }
     if prices.is_empty() {
         v.bad(&k("prices_rmb"), "must list at least one price".into());
     }
@@ -1037,10 +1040,15 @@ fn validate_category(v: &mut V, id: &str, c: Option<&RawCategory>, d: &defaults:
             "rewarded ads an IAA viewer watches a day",
         ),
         ad_keep: v.prob(&k("ad_keep"), cf(|x| x.ad_keep), 0.7, "daily retention of ad viewers"),
-        ecpm_fen: (v.num(&k("ecpm_rmb"), cf(|x| x.ecpm_rmb), 140.0, 0.0, 1e6, "RMB/1000 views", "rewarded-video eCPM")
-            * 100.0
-            / 1000.0)
-            .round() as i64,
+        ecpm_fen_per_1000: rmb_to_fen(v.num(
+            &k("ecpm_rmb"),
+            cf(|x| x.ecpm_rmb),
+            140.0,
+            0.0,
+            1e6,
+            "RMB/1000 views",
+            "rewarded-video eCPM",
+        )),
         refund: v.prob(&k("refund"), cf(|x| x.refund), d.refund, "share of IAP payments refunded"),
         commission_min,
         commission_max,
