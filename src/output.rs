@@ -300,8 +300,8 @@ fn plans_daily_csv(s: &Scenario, d: &crate::sim::Detail) -> String {
     }
     let mut out = String::from("day,plan,budget_used\n");
     for day in 0..s.days as usize {
-        for (j, k) in order.iter().enumerate() {
-            let _ = writeln!(out, "{day},{k},{}", format_rmb(used[j][day]));
+        for (row, k) in used.iter().zip(&order) {
+            let _ = writeln!(out, "{day},{k},{}", format_rmb(row[day]));
         }
     }
     out
