@@ -32,6 +32,8 @@ pub struct Clip {
     pub demand: f64,
     pub imps: u64,
     pub fresh: u64,
+    /// Set by [`age`] when the clip leaves the feed tonight.
+    pub expired: bool,
 }
 
 /// Revenue-per-clip accumulators, kept after a clip leaves the feed until its last payer
@@ -145,38 +147,32 @@ pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Clip>, rep_see
     let f = &s.feed;
     let supply_next = supply(s, day + 1);
     let top = f.tier_quotas.len() - 1;
-    let gone: Vec<bool> = clips
-        .par_iter_mut()
-        .map(|c| {
-            let mut r = rng::stream(rep_seed, Kind::Clip, c.id, day);
-            let e = (f.engagement_base * c.quality as f64).clamp(0.0, 1.0);
-            c.tier_engagements += rng::binomial(&mut r, c.imps, e);
-            c.tier_imps += c.imps;
-            let h = c.tier as usize;
-            if h < top
-                && c.tier_imps >= f.min_views.max(1)
-                && c.tier_engagements as f64 >= f.thresholds[h] * c.tier_imps as f64
-            {
-                c.tier += 1;
-                c.days_in_tier = 0;
-                c.tier_imps = 0;
-                c.tier_engagements = 0;
-            } else {
-                c.days_in_tier = c.days_in_tier.saturating_add(1);
-            }
-            let age_days = day + 1 - c.posted_day;
-            let reach = s.formats[c.format as usize].reach;
-            let next = quota(s, c.tier as usize, supply_next) * f.decay.powi(c.days_in_tier as i32) * reach;
-            age_days >= f.lifetime_days || next < 1.0
-        })
-        .collect();
-    let mut k = 0;
+    clips.par_iter_mut().for_each(|c| {
+        let mut r = rng::stream(rep_seed, Kind::Clip, c.id, day);
+        let e = (f.engagement_base * c.quality as f64).clamp(0.0, 1.0);
+        c.tier_engagements += rng::binomial(&mut r, c.imps, e);
+        c.tier_imps += c.imps;
+        let h = c.tier as usize;
+        if h < top
+            && c.tier_imps >= f.min_views.max(1)
+            && c.tier_engagements as f64 >= f.thresholds[h] * c.tier_imps as f64
+        {
+            c.tier += 1;
+            c.days_in_tier = 0;
+            c.tier_imps = 0;
+            c.tier_engagements = 0;
+        } else {
+            c.days_in_tier = c.days_in_tier.saturating_add(1);
+        }
+        let age_days = day + 1 - c.posted_day;
+        let reach = s.formats[c.format as usize].reach;
+        let next = quota(s, c.tier as usize, supply_next) * f.decay.powi(c.days_in_tier as i32) * reach;
+        c.expired = age_days >= f.lifetime_days || next < 1.0;
+    });
     clips.retain(|c| {
-        let g = gone[k];
-        k += 1;
-        if g {
+        if c.expired {
             expired.push(c.clone());
         }
-        !g
+        !c.expired
     });
 }

@@ -87,12 +87,16 @@ pub fn convert(
     cohort_id: u64,
 ) -> Outcome {
     let c = &s.categories[src.category as usize];
+    let empty = Revenue { source: src, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
+    if fresh + repeat == 0 {
+        return Outcome { opens: 0, payers: 0, revenue: empty, cohort: None };
+    }
     let ctr = (c.ctr * ctr_format).clamp(0.0, 1.0);
     let r = stream;
     let opens = rng::binomial(r, fresh, ctr) + rng::binomial(r, repeat, ctr * s.feed.repeat_view_factor);
     let (pay_f, _, keep) = landing_factors(s, src.landing);
     let arrivals = if keep < 1.0 { rng::binomial(r, opens, keep) } else { opens };
-    let mut rev = Revenue { source: src, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
+    let mut rev = empty;
     let mut payers = 0;
     if c.iap {
         let eligible = if c.ios_iap { arrivals } else { rng::binomial(r, arrivals, s.platform.android_share) };

@@ -69,6 +69,9 @@ impl Ledger {
         flows: &mut [Flows],
         day: u32,
     ) {
+        if rev.ad_views == 0 && rev.paid.iter().all(|n| *n == 0) {
+            return;
+        }
         let src = rev.source;
         let c = &s.categories[src.category as usize];
         let l = src.landing as usize;

@@ -64,6 +64,11 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if p >= 1.0 {
         return n;
     }
+    // Small n, the common case of a clip's day: n Bernoulli trials cost less than the set-up of
+    // rand_distr's sampler (a `powf` per call).
+    if n <= 16 {
+        return (0..n).filter(|_| rng.random::<f64>() < p).count() as u64;
+    }
     Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0)
 }
 

@@ -74,6 +74,8 @@ pub struct World<'s> {
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
     title_share: Vec<(f64, f64, f64)>,
+    outcomes: Vec<Outcome>,
+    repeats: Vec<Option<funnel::Revenue>>,
 }
 
 /// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
@@ -135,6 +137,8 @@ impl<'s> World<'s> {
             plan_used: detail.then(Vec::new),
             imps_by_title: Vec::new(),
             title_share: Vec::new(),
+            outcomes: Vec::new(),
+            repeats: Vec::new(),
         }
     }
 
@@ -191,15 +195,17 @@ impl<'s> World<'s> {
         );
         // 7-8: funnel and ledger. Cohorts of earlier days first, then today's views; the ledger
         // books in that fixed order, which decides which event crosses a budget.
-        let repeats: Vec<Option<funnel::Revenue>> =
-            self.cohorts.par_iter_mut().map(|co| funnel::cohort_day(s, co, self.rep_seed, day)).collect();
+        // The day's buffers are kept across days: allocating them anew cost a page fault per 4 KiB.
+        let mut repeats = std::mem::take(&mut self.repeats);
+        let rep_seed = self.rep_seed;
+        self.cohorts.par_iter_mut().map(|co| funnel::cohort_day(s, co, rep_seed, day)).collect_into_vec(&mut repeats);
         for rev in repeats.iter().flatten() {
             self.ledger.book(s, rev, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
         }
+        self.repeats = repeats;
         self.cohorts.retain(|c| c.days_left > 0);
-        let rep_seed = self.rep_seed;
-        let outcomes: Vec<Outcome> = self
-            .clips
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        self.clips
             .par_iter()
             .map(|c| {
                 let src = Source {
@@ -214,7 +220,7 @@ impl<'s> World<'s> {
                 let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
                 funnel::convert(s, src, s.formats[c.format as usize].ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
             })
-            .collect();
+            .collect_into_vec(&mut outcomes);
         for (c, o) in self.clips.iter().zip(&outcomes) {
             let f = &mut flows[cell(c.category, c.landing)];
             f.add(Flow::Impressions, c.imps as i64);
@@ -226,14 +232,15 @@ impl<'s> World<'s> {
             self.market.plans[c.plan as usize].opens += o.opens;
             self.records.opens[c.record as usize] += o.opens;
         }
-        for (k, o) in outcomes.into_iter().enumerate() {
+        for (k, o) in outcomes.iter_mut().enumerate() {
             self.ledger.book(s, &o.revenue, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
-            self.cohorts.extend(o.cohort);
+            self.cohorts.extend(o.cohort.take());
             if o.opens > 0 && !s.subsidies.is_empty() {
                 let c = &self.clips[k];
                 self.per_open_subsidy(c.creator, c.category, c.landing, o.opens, &mut flows, day);
             }
         }
+        self.outcomes = outcomes;
         for p in &paid {
             let t = &self.market.titles[p.title as usize];
             let src = Source {
@@ -332,6 +339,7 @@ impl<'s> World<'s> {
             demand: 0.0,
             imps: 0,
             fresh: 0,
+            expired: false,
         });
         self.next_clip += 1;
         let date = s.date(day);
