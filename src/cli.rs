@@ -2,10 +2,14 @@
 //! library. Errors carry their exit code: 2 for bad input (a scenario, a path), 1 otherwise.
 
 use crate::output::{self, OutputError, Provenance};
-use crate::runner;
-use crate::scenario::{self, Scenario, ScenarioError};
+use crate::runner::{self, RepData, Unit};
+use crate::scenario::{self, ScenarioError};
+use crate::shard::{self, ShardError, ShardManifest, ShardSpec};
+use crate::sweep::{self, Overrides, Study};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// A starter scenario with every section, commented.
 pub const STARTER: &str = include_str!("starter.toml");
@@ -35,6 +39,18 @@ pub enum Command {
     Init,
     /// Print the reference of every scenario key (Markdown)
     Schema,
+    /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
+    Merge {
+        /// Shard folders, each `<stem>.shards` as written by `run --shard`
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder (default: the folder holding each `<stem>.shards`)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -57,6 +73,10 @@ pub struct RunArgs {
     /// Print nothing but errors
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard K of N (1-based) of the units (variant x replication), for a batch engine;
+    /// join the shards with `cpsim merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,16 +87,21 @@ pub enum CliError {
     Output(#[from] OutputError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
     #[error("cannot start the thread pool: {0}")]
     Threads(String),
+    #[error("interrupted: finished results were kept, nothing half-written; run the same command again to resume")]
+    Interrupted,
 }
 
 impl CliError {
     /// 2 for input the user can fix; 1 for anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Scenario(_) | CliError::Output(_) | CliError::Usage(_) => 2,
+            CliError::Scenario(_) | CliError::Output(_) | CliError::Usage(_) | CliError::Shard(_) => 2,
             CliError::Threads(_) => 1,
+            CliError::Interrupted => 130,
         }
     }
 }
@@ -108,8 +133,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             print!("{}", scenario::schema::reference());
             Ok(())
         }
+        Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
     }
 }
+
+/// Set by Ctrl-C: units not yet started are skipped, finished variants stay written.
+static STOP: AtomicBool = AtomicBool::new(false);
 
 /// The stem a scenario's results are written under; two files with the same stem would
 /// overwrite each other, so that is refused.
@@ -130,78 +159,236 @@ fn stems(files: &[PathBuf]) -> Result<Vec<String>, CliError> {
     Ok(out)
 }
 
-fn load_all(args: &RunArgs) -> Result<Vec<(Scenario, Provenance)>, CliError> {
-    let mut out = Vec::new();
-    for f in &args.files {
-        let mut s = scenario::load(f)?;
-        if let Some(r) = args.reps {
-            if r == 0 {
-                return Err(CliError::Usage("--reps must be at least 1".into()));
-            }
-            s.replications = r;
-        }
-        if let Some(seed) = args.seed {
-            s.seed = seed;
-        }
-        let bytes = std::fs::read(f).map_err(|source| ScenarioError::Read { path: f.clone(), source })?;
-        out.push((s, Provenance { file: f.display().to_string(), hash: output::file_hash(&bytes) }));
+/// Where a variant's results go: `OUT/<stem>/` for a plain scenario, `OUT/<stem>/<variant>/`
+/// for a point of a sweep.
+fn target(out: &Path, st: &Study, v: usize) -> PathBuf {
+    let name = &st.variants[v].name;
+    if name.is_empty() {
+        out.join(&st.stem)
+    } else {
+        out.join(&st.stem).join(name)
     }
-    Ok(out)
+}
+
+fn provenance(st: &Study, v: usize, file: &str) -> Provenance {
+    let var = &st.variants[v];
+    let params = var
+        .params
+        .iter()
+        .map(|(k, val)| {
+            (
+                k.clone(),
+                match val {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            )
+        })
+        .collect();
+    Provenance { file: file.to_owned(), hash: var.hash.clone(), params }
+}
+
+/// A sweep variant whose folder already holds the results of exactly this input is skipped.
+fn up_to_date(dir: &Path, st: &Study, v: usize) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else { return false };
+    let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+    let s = &st.variants[v].scenario;
+    m["scenario_hash"] == st.variants[v].hash.as_str()
+        && m["cpsim_version"] == env!("CARGO_PKG_VERSION")
+        && m["seed"] == s.seed
+        && m["replications"] == s.replications
+        && dir.join("summary.csv").is_file()
+}
+
+fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    // indicatif draws only when stderr is a terminal.
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} replications, {elapsed} elapsed, ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     // Every input is checked before any work starts, so a bad file leaves no output at all.
     let stems = stems(&args.files)?;
-    let loaded = load_all(args)?;
+    if args.reps == Some(0) {
+        return Err(CliError::Usage("--reps must be at least 1".into()));
+    }
+    if args.threads == Some(0) {
+        return Err(CliError::Usage("--threads must be at least 1".into()));
+    }
+    let ov = Overrides { replications: args.reps, seed: args.seed };
+    let studies: Vec<Study> = args.files.iter().map(|f| sweep::load(f, ov)).collect::<Result<_, _>>()?;
+    debug_assert_eq!(stems, studies.iter().map(|s| s.stem.clone()).collect::<Vec<_>>());
     output::check_writable(&args.out)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
-        if n == 0 {
-            return Err(CliError::Usage("--threads must be at least 1".into()));
-        }
         builder = builder.num_threads(n);
     }
     let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
-    let scenarios: Vec<Scenario> = loaded.iter().map(|(s, _)| s.clone()).collect();
-    let total: u32 = scenarios.iter().map(|s| s.replications).sum();
-    let done = std::sync::atomic::AtomicU32::new(0);
-    let quiet = args.quiet;
-    let started = std::time::Instant::now();
-    let results = pool.install(|| {
-        runner::run_all(&scenarios, &|| {
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if !quiet {
-                eprint!("\r{n}/{total} replications");
-            }
-        })
-    });
-    if !quiet {
-        eprintln!(" in {:.1} s", started.elapsed().as_secs_f64());
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    let all = runner::units(&studies);
+    if let Some(spec) = args.shard {
+        return run_shard(args, &studies, &files, &all, spec, &pool);
     }
-    for (((s, prov), res), stem) in loaded.iter().zip(&results).zip(&stems) {
-        let dir = output::write_scenario(&args.out, stem, s, res, prov)?;
+    let todo: Vec<Unit> = all
+        .into_iter()
+        .filter(|u| {
+            let st = &studies[u.study];
+            !(st.is_sweep() && up_to_date(&target(&args.out, st, u.variant), st, u.variant))
+        })
+        .collect();
+    let bar = progress(todo.len() as u64, args.quiet);
+    let started = std::time::Instant::now();
+    pool.install(|| {
+        runner::run_units(&studies, &todo, &STOP, &|_, _| Ok::<(), CliError>(bar.inc(1)), &|k, v, reps| {
+            let st = &studies[k];
+            output::write_variant(
+                &target(&args.out, st, v),
+                &st.variants[v].scenario,
+                &reps,
+                &provenance(st, v, &files[k]),
+            )?;
+            Ok(())
+        })
+    })?;
+    bar.finish_and_clear();
+    if STOP.load(Ordering::SeqCst) {
+        return Err(CliError::Interrupted);
+    }
+    for st in &studies {
+        finish_study(&args.out, st, args.quiet)?;
+    }
+    if !args.quiet {
+        eprintln!("{} replications run in {:.1} s", todo.len(), started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// After its variants are written: a sweep's `sweep.csv` (and no folders of variants the file no
+/// longer has), and one line for the user.
+fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
+    if st.is_sweep() {
+        output::write_sweep(&out.join(&st.stem), st)?;
         if !quiet {
-            print_headline(s, &dir, res);
+            println!(
+                "{}: {} variants, results in {}",
+                st.stem,
+                st.variants.len(),
+                out.join(&st.stem).join("sweep.csv").display()
+            );
+        }
+    } else if !quiet {
+        let dir = target(out, st, 0);
+        println!("{}: {}", st.variants[0].scenario.name, output::headline(&dir).unwrap_or_default());
+        println!("  results in {}", dir.display());
+    }
+    Ok(())
+}
+
+fn run_shard(
+    args: &RunArgs,
+    studies: &[Study],
+    files: &[String],
+    all: &[Unit],
+    spec: ShardSpec,
+    pool: &rayon::ThreadPool,
+) -> Result<(), CliError> {
+    let mine: Vec<Unit> = all.iter().enumerate().filter(|(i, _)| spec.owns(*i)).map(|(_, u)| *u).collect();
+    let collected: Mutex<Vec<(Unit, RepData)>> = Mutex::new(Vec::new());
+    let bar = progress(mine.len() as u64, args.quiet);
+    pool.install(|| {
+        runner::run_units(
+            studies,
+            &mine,
+            &STOP,
+            &|u, d| {
+                collected.lock().unwrap_or_else(|e| e.into_inner()).push((u, d.clone()));
+                bar.inc(1);
+                Ok::<(), CliError>(())
+            },
+            &|_, _, _| Ok(()),
+        )
+    })?;
+    bar.finish_and_clear();
+    if STOP.load(Ordering::SeqCst) {
+        return Err(CliError::Interrupted);
+    }
+    // A test hook: a forced failure of one shard, to check that a merge refuses a missing shard.
+    if std::env::var("CPSIM_FAIL_SHARD").ok().and_then(|v| v.parse::<u32>().ok()) == Some(spec.k) {
+        return Err(CliError::Usage(format!("shard {}/{} failed on purpose (CPSIM_FAIL_SHARD)", spec.k, spec.n)));
+    }
+    let mut data = collected.into_inner().unwrap_or_else(|e| e.into_inner());
+    data.sort_by_key(|(u, _)| *u);
+    for (k, st) in studies.iter().enumerate() {
+        let units: Vec<(Unit, RepData)> =
+            data.iter().filter(|(u, _)| u.study == k).map(|(u, d)| (Unit { study: 0, ..*u }, d.clone())).collect();
+        let manifest = ShardManifest {
+            cpsim_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_file: files[k].clone(),
+            stem: st.stem.clone(),
+            replications: args.reps,
+            seed: args.seed,
+            study_hash: output::file_hash(format!("{:?}{:?}{}", args.reps, args.seed, st.text).as_bytes()),
+            shard: spec.k,
+            of: spec.n,
+            units: units.iter().map(|(u, _)| *u).collect(),
+        };
+        let dir = shard::write_shard(&shard::shards_root(&args.out, &st.stem), &st.text, &manifest, &units)?;
+        if !args.quiet {
+            println!(
+                "{}: shard {}/{} ({} replications) written to {}",
+                st.stem,
+                spec.k,
+                spec.n,
+                units.len(),
+                dir.display()
+            );
         }
     }
     Ok(())
 }
 
-fn print_headline(s: &Scenario, dir: &Path, res: &runner::ScenarioResult) {
-    use crate::metrics::{metric_index, stat};
-    let get = |name: &str| {
-        let k = metric_index(name).expect("known metric");
-        stat(&res.reps.iter().map(|r| r.metrics()[k]).collect::<Vec<_>>())
-    };
-    let (gmv, paid, creators) = (get("gmv"), get("commission_settled"), get("creators_paid"));
-    println!(
-        "{}: GMV {:.0} RMB (95% CI {:.0} to {:.0}), payouts settled {:.0} RMB, creators paid {:.0}; results in {}",
-        s.name,
-        gmv.mean,
-        gmv.lo,
-        gmv.hi,
-        paid.mean,
-        creators.mean,
-        dir.display()
-    );
+fn merge(dirs: &[PathBuf], out: Option<&Path>, quiet: bool) -> Result<(), CliError> {
+    for root in dirs {
+        let m = shard::read_shards(root)?;
+        let out_dir =
+            out.map(Path::to_path_buf).unwrap_or_else(|| root.parent().map(Path::to_path_buf).unwrap_or_default());
+        let st =
+            sweep::load_text(m.text.clone(), &m.manifest.stem, Path::new(&m.manifest.scenario_file), m.overrides())?;
+        let studies = vec![st];
+        let expected = runner::units(&studies);
+        let got: Vec<Unit> = m.data.iter().map(|(u, _)| *u).collect();
+        if got != expected {
+            return Err(CliError::Usage(format!(
+                "{}: the shards hold {} of the {} replications this scenario needs; was a shard run with other arguments?",
+                root.display(),
+                got.len(),
+                expected.len()
+            )));
+        }
+        let st = &studies[0];
+        let mut data = m.data.into_iter().peekable();
+        for v in 0..st.variants.len() {
+            let mut reps = Vec::new();
+            while let Some((_, d)) = data.next_if(|(u, _)| u.variant == v) {
+                reps.push(d);
+            }
+            output::write_variant(
+                &target(&out_dir, st, v),
+                &st.variants[v].scenario,
+                &reps,
+                &provenance(st, v, &m.manifest.scenario_file),
+            )?;
+        }
+        finish_study(&out_dir, st, quiet)?;
+    }
+    Ok(())
 }

@@ -18,5 +18,8 @@ pub mod population;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod square;
+pub mod sweep;
+pub mod tables;

@@ -68,7 +68,7 @@ impl Flow {
 }
 
 /// Integer counters of one cell and day: money in fen, the rest in counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flows(pub [i64; NFLOW]);
 
 impl Flows {

@@ -3,9 +3,7 @@
 //! that a failed run leaves no partial result.
 
 use crate::metrics::{stat, Flow, Flows, Unit, METRICS};
-use crate::money::format_rmb;
-use crate::operators::UNLIMITED;
-use crate::runner::ScenarioResult;
+use crate::runner::RepData;
 use crate::scenario::{Landing, Scenario};
 use serde_json::{json, Map, Number, Value};
 use std::fmt::Write as _;
@@ -26,7 +24,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// What a scenario's files say about where it came from.
 pub struct Provenance {
     pub file: String,
+    /// Hash of the variant's effective content (file, sweep point, command-line overrides).
     pub hash: String,
+    /// Swept parameters of this variant, if any.
+    pub params: Vec<(String, String)>,
 }
 
 /// FNV-1a (64 bit) of the scenario file: enough to tell two versions of a file apart.
@@ -61,48 +62,42 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
     fs::remove_file(&probe).map_err(io(&probe))
 }
 
-/// Writes one scenario's results to `out_dir/<stem>/`, atomically.
-pub fn write_scenario(
-    out_dir: &Path,
-    stem: &str,
-    s: &Scenario,
-    res: &ScenarioResult,
-    prov: &Provenance,
-) -> Result<PathBuf, OutputError> {
-    let target = out_dir.join(stem);
-    let tmp = out_dir.join(format!(".{stem}.tmp-{}", std::process::id()));
+/// Writes one variant's results to `target`, atomically: into a temporary folder beside it,
+/// then renamed into place, so a reader never sees a half-written result.
+pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) -> Result<(), OutputError> {
+    let parent = target.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io(parent))?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let written = write_files(&tmp, s, res, prov);
-    if let Err(e) = written {
+    if let Err(e) = write_files(&tmp, s, reps, prov) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
     if target.exists() {
-        fs::remove_dir_all(&target).map_err(io(&target))?;
+        fs::remove_dir_all(target).map_err(io(target))?;
     }
-    fs::rename(&tmp, &target).map_err(io(&target))?;
-    Ok(target)
+    fs::rename(&tmp, target).map_err(io(target))
 }
 
-fn write_files(dir: &Path, s: &Scenario, res: &ScenarioResult, prov: &Provenance) -> Result<(), OutputError> {
-    let put = |name: &str, text: String| {
+fn write_files(dir: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) -> Result<(), OutputError> {
+    let put = |name: &str, text: &str| {
         let p = dir.join(name);
         let mut f = fs::File::create(&p).map_err(io(&p))?;
         f.write_all(text.as_bytes()).map_err(io(&p))
     };
-    let per_rep: Vec<Vec<f64>> = res.reps.iter().map(|r| r.metrics()).collect();
-    put("summary.csv", summary_csv(&per_rep))?;
-    put("summary.json", summary_json(s, &per_rep))?;
-    put("replications.csv", replications_csv(res, &per_rep))?;
-    put("daily.csv", daily_csv(s, res))?;
-    put("manifest.json", manifest_json(s, res, prov))?;
-    if let Some(d) = &res.reps[0].detail {
-        put("creators.csv", creators_csv(d))?;
-        put("plans.csv", plans_csv(s, d))?;
-        put("plans_daily.csv", plans_daily_csv(s, d))?;
+    let per_rep: Vec<Vec<f64>> =
+        reps.iter().map(|r| r.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect()).collect();
+    put("summary.csv", &summary_csv(&per_rep))?;
+    put("summary.json", &summary_json(s, &per_rep, prov))?;
+    put("replications.csv", &replications_csv(reps, &per_rep))?;
+    put("daily.csv", &daily_csv(s, reps))?;
+    put("manifest.json", &manifest_json(s, reps, prov))?;
+    for (name, text) in reps.iter().flat_map(|r| r.detail_files.iter()) {
+        put(name, text)?;
     }
     Ok(())
 }
@@ -121,7 +116,7 @@ fn summary_csv(per_rep: &[Vec<f64>]) -> String {
     out
 }
 
-fn summary_json(s: &Scenario, per_rep: &[Vec<f64>]) -> String {
+fn summary_json(s: &Scenario, per_rep: &[Vec<f64>], prov: &Provenance) -> String {
     let mut metrics = Map::new();
     for (k, (name, unit)) in METRICS.iter().enumerate() {
         let st = stat(&column(per_rep, k));
@@ -136,19 +131,20 @@ fn summary_json(s: &Scenario, per_rep: &[Vec<f64>]) -> String {
             }),
         );
     }
-    let v = json!({ "scenario": s.name, "replications": per_rep.len(), "metrics": metrics });
+    let params: Map<String, Value> = prov.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let v = json!({ "scenario": s.name, "parameters": params, "replications": per_rep.len(), "metrics": metrics });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 
-fn replications_csv(res: &ScenarioResult, per_rep: &[Vec<f64>]) -> String {
+fn replications_csv(reps: &[RepData], per_rep: &[Vec<f64>]) -> String {
     let mut out = String::from("replication,seed");
     for (name, _) in METRICS {
         out.push(',');
         out.push_str(name);
     }
     out.push('\n');
-    for (i, (r, m)) in res.reps.iter().zip(per_rep).enumerate() {
-        let _ = write!(out, "{i},{}", r.seed);
+    for (r, m) in reps.iter().zip(per_rep) {
+        let _ = write!(out, "{},{}", r.replication, r.seed);
         for (k, (_, unit)) in METRICS.iter().enumerate() {
             let cell = match unit {
                 Unit::Count if m[k].is_finite() => format!("{}", m[k] as i64),
@@ -175,7 +171,7 @@ fn daily_groups(s: &Scenario) -> Vec<(&'static str, String, Vec<usize>)> {
     g
 }
 
-fn daily_csv(s: &Scenario, res: &ScenarioResult) -> String {
+fn daily_csv(s: &Scenario, reps: &[RepData]) -> String {
     let flows: Vec<Flow> = Flow::ALL.iter().copied().filter(|f| *f != Flow::OpenPlans).collect();
     let mut out = String::from("day,date,scope,key");
     for f in &flows {
@@ -187,17 +183,17 @@ fn daily_csv(s: &Scenario, res: &ScenarioResult) -> String {
     }
     out.push_str(",active_creators,open_plans\n");
     let groups = daily_groups(s);
-    let n = res.reps.len() as f64;
+    let n = reps.len() as f64;
     for day in 0..s.days as usize {
         for (scope, key, cells) in &groups {
-            let sum = |r: &crate::sim::RepResult| {
+            let sum = |r: &RepData| {
                 let mut t = Flows::default();
                 for c in cells {
                     t.absorb(&r.daily[day][*c]);
                 }
                 t
             };
-            let per_rep: Vec<Flows> = res.reps.iter().map(sum).collect();
+            let per_rep: Vec<Flows> = reps.iter().map(sum).collect();
             let _ = write!(out, "{day},{},{scope},{key}", s.date(day as u32));
             for f in &flows {
                 let vals: Vec<f64> = per_rep.iter().map(|t| t.get(*f) as f64).collect();
@@ -210,7 +206,7 @@ fn daily_csv(s: &Scenario, res: &ScenarioResult) -> String {
                 }
             }
             let active = if *scope == "all" {
-                fmt_value(res.reps.iter().map(|r| r.active_by_day[day] as f64).sum::<f64>() / n, Unit::Count)
+                fmt_value(reps.iter().map(|r| r.active_by_day[day] as f64).sum::<f64>() / n, Unit::Count)
             } else {
                 String::new()
             };
@@ -221,7 +217,7 @@ fn daily_csv(s: &Scenario, res: &ScenarioResult) -> String {
     out
 }
 
-fn manifest_json(s: &Scenario, res: &ScenarioResult, prov: &Provenance) -> String {
+fn manifest_json(s: &Scenario, reps: &[RepData], prov: &Provenance) -> String {
     let cats: Vec<Value> = s.categories.iter().map(|c| json!({ "id": c.id, "name": c.name })).collect();
     let v = json!({
         "cpsim_version": env!("CARGO_PKG_VERSION"),
@@ -229,8 +225,8 @@ fn manifest_json(s: &Scenario, res: &ScenarioResult, prov: &Provenance) -> Strin
         "scenario_file": prov.file,
         "scenario_hash": prov.hash,
         "seed": s.seed,
-        "replications": res.reps.len(),
-        "replication_seeds": res.reps.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        "replications": reps.len(),
+        "replication_seeds": reps.iter().map(|r| r.seed).collect::<Vec<_>>(),
         "start_date": s.start.to_string(),
         "days": s.days,
         "categories": cats,
@@ -238,71 +234,75 @@ fn manifest_json(s: &Scenario, res: &ScenarioResult, prov: &Provenance) -> Strin
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 
-fn creators_csv(d: &crate::sim::Detail) -> String {
-    let c = &d.creators;
-    let mut out = String::with_capacity(c.len() * 48 + 128);
-    out.push_str("creator,followers,entry_day,active,clips,opens,payers,commission_settled,subsidies,earnings\n");
-    for i in 0..c.len() {
-        let _ = writeln!(
-            out,
-            "{i},{},{},{},{},{},{},{},{},{}",
-            c.followers[i].round() as i64,
-            c.entry_day[i],
-            c.active[i] as u8,
-            c.clips[i],
-            c.opens[i],
-            c.payers[i],
-            format_rmb(c.settled_fen[i]),
-            format_rmb(c.subsidy_fen[i]),
-            format_rmb(c.settled_fen[i] + c.subsidy_fen[i])
-        );
-    }
-    out
+/// Reads a written summary.csv: (metric, unit, mean, sd, ci95_low, ci95_high) as text.
+pub fn read_summary(dir: &Path) -> Result<Vec<[String; 6]>, OutputError> {
+    let p = dir.join("summary.csv");
+    let text = fs::read_to_string(&p).map_err(io(&p))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 6).then(|| [0, 1, 2, 3, 4, 5].map(|i| f[i].to_owned()))
+        })
+        .collect())
 }
 
-fn plans_csv(s: &Scenario, d: &crate::sim::Detail) -> String {
-    let mut out = String::from("plan,title,category,landing,rate,budget,budget_used,gmv,commission,clips,opens,start_day,end_day,budget_out_day\n");
-    for (k, p) in d.market.plans.iter().enumerate() {
-        let budget = if p.budget_fen == UNLIMITED { "unlimited".to_string() } else { format_rmb(p.budget_fen) };
-        let _ = writeln!(
-            out,
-            "{k},{},{},{},{:.6},{budget},{},{},{},{},{},{},{},{}",
-            p.title,
-            s.categories[p.category as usize].id,
-            p.landing.id(),
-            p.rate_ppm as f64 / 1e6,
-            format_rmb(p.used_fen),
-            format_rmb(p.gmv_fen),
-            format_rmb(p.commission_fen),
-            p.clips,
-            p.opens,
-            p.start_day,
-            p.end_day,
-            p.budget_out_day.map(|d| d.to_string()).unwrap_or_default()
-        );
-    }
-    out
+/// The line a user sees after a run: GMV with its interval, payouts, creators paid.
+pub fn headline(dir: &Path) -> Option<String> {
+    let rows = read_summary(dir).ok()?;
+    let get = |m: &str| rows.iter().find(|r| r[0] == m);
+    let (g, p, c) = (get("gmv")?, get("commission_settled")?, get("creators_paid")?);
+    Some(format!(
+        "GMV {} RMB (95% CI {} to {}), payouts settled {} RMB, creators paid {}",
+        g[2], g[4], g[5], p[2], c[2]
+    ))
 }
 
-/// Cumulative budget used by day for the 10 plans that paid the most commission.
-fn plans_daily_csv(s: &Scenario, d: &crate::sim::Detail) -> String {
-    let mut order: Vec<usize> = (0..d.market.plans.len()).collect();
-    order.sort_by(|a, b| d.market.plans[*b].commission_fen.cmp(&d.market.plans[*a].commission_fen).then(a.cmp(b)));
-    order.truncate(10);
-    order.retain(|k| d.market.plans[*k].commission_fen > 0);
-    let mut used = vec![vec![0i64; s.days as usize]; order.len()];
-    for &(day, plan, value) in &d.plan_used {
-        if let Some(j) = order.iter().position(|k| *k == plan as usize) {
-            for x in &mut used[j][day as usize..] {
-                *x = value;
+/// `sweep.csv`: one row per variant, its parameters, then every metric's mean and 95% interval,
+/// read back from the variants' own summaries so that a resumed sweep writes the same bytes.
+/// Folders of variants the scenario no longer has are removed, so old results never mix in.
+pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputError> {
+    let mut out = String::from("variant");
+    for p in &st.param_names {
+        out.push(',');
+        out.push_str(p);
+    }
+    for (m, _) in METRICS {
+        let _ = write!(out, ",{m}_mean,{m}_ci95_low,{m}_ci95_high");
+    }
+    out.push('\n');
+    for v in &st.variants {
+        out.push_str(&v.name);
+        for (_, val) in &v.params {
+            let text = match val {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.push(',');
+            out.push_str(&text);
+        }
+        let rows = read_summary(&dir.join(&v.name))?;
+        for (m, _) in METRICS {
+            match rows.iter().find(|r| r[0] == *m) {
+                Some(r) => {
+                    let _ = write!(out, ",{},{},{}", r[2], r[4], r[5]);
+                }
+                None => out.push_str(",,,"),
             }
         }
+        out.push('\n');
     }
-    let mut out = String::from("day,plan,budget_used\n");
-    for day in 0..s.days as usize {
-        for (row, k) in used.iter().zip(&order) {
-            let _ = writeln!(out, "{day},{k},{}", format_rmb(row[day]));
+    let tmp = dir.join(format!(".sweep.csv.tmp-{}", std::process::id()));
+    fs::write(&tmp, out).map_err(io(&tmp))?;
+    fs::rename(&tmp, dir.join("sweep.csv")).map_err(io(dir))?;
+    let names: Vec<&str> = st.variants.iter().map(|v| v.name.as_str()).collect();
+    for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_variant = name.len() > 1 && name.starts_with('v') && name[1..].bytes().all(|b| b.is_ascii_digit());
+        if is_variant && e.path().is_dir() && !names.contains(&name.as_str()) {
+            fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
         }
     }
-    out
+    Ok(())
 }

@@ -1,31 +1,106 @@
-//! Runs scenarios: every (scenario, replication) pair in parallel on rayon's pool, results in a
-//! fixed order so that output does not depend on the number of threads.
+//! Runs studies: every (variant, replication) unit in parallel on rayon's pool. Each unit's
+//! result is reduced at once to a [`RepData`] (what the output files need), and a variant is
+//! handed to `on_variant` as soon as its last replication is done, so a long sweep writes its
+//! finished variants as it goes and an interrupted one can resume.
 
-use crate::scenario::Scenario;
-use crate::sim::{run_replication, RepResult};
+use crate::metrics::Flows;
+use crate::sim::run_replication;
+use crate::sweep::Study;
+use crate::tables;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
-/// The replications of one scenario, in replication order (replication 0 carries the detail).
-pub struct ScenarioResult {
-    pub reps: Vec<RepResult>,
+/// What the output files need of one replication; also the unit of a shard's files.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RepData {
+    pub replication: u32,
+    pub seed: u64,
+    /// Headline metrics in [`crate::metrics::METRICS`] order; `None` where undefined.
+    pub metrics: Vec<Option<f64>>,
+    /// `daily[t][cell]`.
+    pub daily: Vec<Vec<Flows>>,
+    pub active_by_day: Vec<u32>,
+    /// Rendered detail tables (replication 0 only).
+    pub detail_files: Vec<(String, String)>,
 }
 
-/// Runs all replications of all scenarios. `on_done` is called once per finished replication
-/// (from any thread), for progress reporting.
-pub fn run_all(scenarios: &[Scenario], on_done: &(dyn Fn() + Sync)) -> Vec<ScenarioResult> {
-    let jobs: Vec<(usize, u32)> =
-        scenarios.iter().enumerate().flat_map(|(k, s)| (0..s.replications).map(move |r| (k, r))).collect();
-    let mut results: Vec<(usize, RepResult)> = jobs
-        .par_iter()
-        .map(|&(k, r)| {
-            let out = run_replication(&scenarios[k], r, r == 0);
-            on_done();
-            (k, out)
-        })
-        .collect();
-    let mut out: Vec<ScenarioResult> = scenarios.iter().map(|_| ScenarioResult { reps: Vec::new() }).collect();
-    for (k, r) in results.drain(..) {
-        out[k].reps.push(r);
+/// One unit of work: replication `rep` of variant `variant` of study `study`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unit {
+    pub study: usize,
+    pub variant: usize,
+    pub rep: u32,
+}
+
+/// Every unit of the studies, in a fixed order (study, variant, replication).
+pub fn units(studies: &[Study]) -> Vec<Unit> {
+    let mut out = Vec::new();
+    for (k, st) in studies.iter().enumerate() {
+        for (v, var) in st.variants.iter().enumerate() {
+            for rep in 0..var.scenario.replications {
+                out.push(Unit { study: k, variant: v, rep });
+            }
+        }
     }
     out
+}
+
+/// Runs one unit.
+pub fn run_unit(studies: &[Study], u: Unit) -> RepData {
+    let s = &studies[u.study].variants[u.variant].scenario;
+    let r = run_replication(s, u.rep, u.rep == 0);
+    RepData {
+        replication: u.rep,
+        seed: r.seed,
+        metrics: r.metrics().into_iter().map(|x| x.is_finite().then_some(x)).collect(),
+        active_by_day: r.active_by_day.clone(),
+        detail_files: r.detail.as_ref().map(|d| tables::render(s, d)).unwrap_or_default(),
+        daily: r.daily,
+    }
+}
+
+/// Runs `todo` in parallel. `on_unit` sees every finished unit; `on_variant` gets the
+/// replications of a variant, in order, once all of its units in `todo` are done. Units not
+/// yet started when `stop` is set are skipped.
+pub fn run_units<E: Send>(
+    studies: &[Study],
+    todo: &[Unit],
+    stop: &AtomicBool,
+    on_unit: &(dyn Fn(Unit, &RepData) -> Result<(), E> + Sync),
+    on_variant: &(dyn Fn(usize, usize, Vec<RepData>) -> Result<(), E> + Sync),
+) -> Result<(), E> {
+    // Pending replications per (study, variant), and how many are still missing.
+    let mut slots: Vec<Vec<Mutex<(usize, Vec<Option<RepData>>)>>> = studies
+        .iter()
+        .map(|st| st.variants.iter().map(|v| Mutex::new((0, vec![None; v.scenario.replications as usize]))).collect())
+        .collect();
+    for u in todo {
+        slots[u.study][u.variant].get_mut().unwrap_or_else(|e| e.into_inner()).0 += 1;
+    }
+    let slots = &slots;
+    todo.par_iter().try_for_each(|&u| {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let data = run_unit(studies, u);
+        on_unit(u, &data)?;
+        let done = {
+            let mut slot = slots[u.study][u.variant].lock().unwrap_or_else(|e| e.into_inner());
+            slot.1[u.rep as usize] = Some(data);
+            slot.0 -= 1;
+            if slot.0 == 0 {
+                Some(std::mem::take(&mut slot.1))
+            } else {
+                None
+            }
+        };
+        match done {
+            Some(reps) if reps.iter().all(|r| r.is_some()) => {
+                on_variant(u.study, u.variant, reps.into_iter().flatten().collect())
+            }
+            _ => Ok(()),
+        }
+    })
 }

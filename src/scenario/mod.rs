@@ -302,7 +302,7 @@ fn format_problems(problems: &[Problem]) -> String {
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
-    parse(&text, &stem).map_err(|e| e.with_path(path))
+    parse(&text, &stem).map_err(|e| e.at(path))
 }
 
 /// Parses and validates scenario text; `default_name` names a scenario without `scenario.name`.
@@ -323,7 +323,8 @@ pub fn parse_raw(text: &str) -> Result<raw::RawScenario, ScenarioError> {
 }
 
 impl ScenarioError {
-    fn with_path(self, p: &Path) -> Self {
+    /// The same error, naming the file it came from.
+    pub fn at(self, p: &Path) -> Self {
         match self {
             ScenarioError::Syntax { message, .. } => ScenarioError::Syntax { path: p.to_owned(), message },
             ScenarioError::Invalid { problems, .. } => ScenarioError::Invalid { path: p.to_owned(), problems },
