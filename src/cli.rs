@@ -112,9 +112,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => run_scenarios(&args),
         Command::Check { files } => {
             for f in &files {
-                let s = scenario::load(f)?;
+                let st = sweep::load(f, Overrides::default())?;
+                let s = &st.variants[0].scenario;
+                let variants =
+                    if st.is_sweep() { format!(", {} sweep variants", st.variants.len()) } else { String::new() };
                 println!(
-                    "{}: ok ({} categories, {} creators, {} titles, {} days, {} replications)",
+                    "{}: ok ({} categories, {} creators, {} titles, {} days, {} replications{variants})",
                     f.display(),
                     s.categories.len(),
                     s.creators.count,

@@ -15,7 +15,6 @@ use crate::output::file_hash;
 use crate::rng::{self, Kind};
 use crate::scenario::{self, raw::RawScenario, validate, Problem, Recorder, Scenario, ScenarioError};
 use rand::Rng;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
@@ -107,9 +106,11 @@ pub fn load_text(text: String, stem: &str, path: &Path, ov: Overrides) -> Result
             set_path(&mut t, key, value.clone()).map_err(|m| invalid(path, &format!("sweep.{key}"), m, &text))?;
         }
         let where_ = || point.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ");
-        let raw = RawScenario::deserialize(t.clone()).map_err(|e| ScenarioError::Syntax {
+        // Through TOML text: the toml crate reads dates from text, not from a `Table`.
+        let variant_text = toml::to_string(&t).unwrap_or_default();
+        let raw: RawScenario = toml::from_str(&variant_text).map_err(|e| ScenarioError::Syntax {
             path: path.to_owned(),
-            message: format!("sweep variant {name} ({}): {}", where_(), scenario::schema::did_you_mean(&e.to_string())),
+            message: format!("sweep variant {name} ({}): {}", where_(), scenario::schema::did_you_mean(e.message())),
         })?;
         let s = validate(&raw, &stem, &mut Recorder::off()).map_err(|problems| ScenarioError::Invalid {
             path: path.to_owned(),
@@ -118,7 +119,7 @@ pub fn load_text(text: String, stem: &str, path: &Path, ov: Overrides) -> Result
                 .map(|p| Problem { message: format!("{} (sweep variant {name}: {})", p.message, where_()), ..p })
                 .collect(),
         })?;
-        let hash = file_hash(format!("{overrides}{}", toml::to_string(&t).unwrap_or_default()).as_bytes());
+        let hash = file_hash(format!("{overrides}{variant_text}").as_bytes());
         variants.push(Variant { name, params: point, scenario: apply(s), hash });
     }
     Ok(Study { stem, file: path.to_owned(), text, param_names, variants })
