@@ -39,6 +39,12 @@ pub enum Command {
     Init,
     /// Print the reference of every scenario key (Markdown)
     Schema,
+    /// Redraw the charts and report of a result folder from its saved files, without re-running
+    Chart {
+        /// Result folders (OUT/<stem>, or OUT/<stem>/<variant> of a sweep)
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
     Merge {
         /// Shard folders, each `<stem>.shards` as written by `run --shard`
@@ -137,6 +143,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
+        Command::Chart { dirs } => {
+            for d in &dirs {
+                let written = crate::charts::draw_scenario(d).map_err(OutputError::from)?;
+                println!("{}: {} files drawn", d.display(), written.len());
+            }
+            Ok(())
+        }
     }
 }
 
@@ -251,16 +264,25 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     let bar = progress(todo.len() as u64, args.quiet);
     let started = std::time::Instant::now();
     pool.install(|| {
-        runner::run_units(&studies, &todo, &STOP, &|_, _| Ok::<(), CliError>(bar.inc(1)), &|k, v, reps| {
-            let st = &studies[k];
-            output::write_variant(
-                &target(&args.out, st, v),
-                &st.variants[v].scenario,
-                &reps,
-                &provenance(st, v, &files[k]),
-            )?;
-            Ok(())
-        })
+        runner::run_units(
+            &studies,
+            &todo,
+            &STOP,
+            &|_, _| {
+                bar.inc(1);
+                Ok::<(), CliError>(())
+            },
+            &|k, v, reps| {
+                let st = &studies[k];
+                output::write_variant(
+                    &target(&args.out, st, v),
+                    &st.variants[v].scenario,
+                    &reps,
+                    &provenance(st, v, &files[k]),
+                )?;
+                Ok(())
+            },
+        )
     })?;
     bar.finish_and_clear();
     if STOP.load(Ordering::SeqCst) {
@@ -268,6 +290,15 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     }
     for st in &studies {
         finish_study(&args.out, st, args.quiet)?;
+    }
+    // Several plain scenarios in one command: a comparison of their headline metrics.
+    let plain: Vec<PathBuf> = studies.iter().filter(|st| !st.is_sweep()).map(|st| target(&args.out, st, 0)).collect();
+    if plain.len() > 1 {
+        let dir = args.out.join("compare");
+        crate::charts::draw_compare(&plain, &dir).map_err(OutputError::from)?;
+        if !args.quiet {
+            println!("comparison of {} scenarios in {}", plain.len(), dir.display());
+        }
     }
     if !args.quiet {
         eprintln!("{} replications run in {:.1} s", todo.len(), started.elapsed().as_secs_f64());

@@ -6,6 +6,7 @@
 
 pub mod audience;
 pub mod calendar;
+pub mod charts;
 pub mod cli;
 pub mod feed;
 pub mod funnel;

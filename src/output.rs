@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("cannot write output folder {path}: {source}")]
+    #[error("cannot write output folder {path}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Chart(#[from] crate::charts::ChartError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -73,7 +75,9 @@ pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Prove
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    if let Err(e) = write_files(&tmp, s, reps, prov) {
+    // Charts are drawn from the files just written, inside the temporary folder, so that they
+    // too appear all at once or not at all.
+    if let Err(e) = write_files(&tmp, s, reps, prov).and_then(|_| Ok(crate::charts::draw_scenario(&tmp).map(|_| ())?)) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }

@@ -61,6 +61,9 @@ pub fn run_unit(studies: &[Study], u: Unit) -> RepData {
     }
 }
 
+/// A variant's replications as they finish, and how many are still to come.
+type Pending = (usize, Vec<Option<RepData>>);
+
 /// Runs `todo` in parallel. `on_unit` sees every finished unit; `on_variant` gets the
 /// replications of a variant, in order, once all of its units in `todo` are done. Units not
 /// yet started when `stop` is set are skipped.
@@ -72,7 +75,7 @@ pub fn run_units<E: Send>(
     on_variant: &(dyn Fn(usize, usize, Vec<RepData>) -> Result<(), E> + Sync),
 ) -> Result<(), E> {
     // Pending replications per (study, variant), and how many are still missing.
-    let mut slots: Vec<Vec<Mutex<(usize, Vec<Option<RepData>>)>>> = studies
+    let mut slots: Vec<Vec<Mutex<Pending>>> = studies
         .iter()
         .map(|st| st.variants.iter().map(|v| Mutex::new((0, vec![None; v.scenario.replications as usize]))).collect())
         .collect();

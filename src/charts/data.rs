@@ -73,6 +73,8 @@ pub struct DailyRow {
 pub struct Plan {
     pub id: String,
     pub title: String,
+    /// Category id (empty when the column is absent).
+    pub category: String,
     pub budget: Option<f64>,
     pub commission: f64,
     pub budget_out_day: Option<usize>,
@@ -103,6 +105,9 @@ pub struct Scenario {
     pub earnings: Vec<f64>,
     pub plans: Vec<Plan>,
     pub plans_daily: Vec<PlanDay>,
+    /// Detail files (creators.csv, plans.csv, plans_daily.csv) that the run did not
+    /// write; their data is then empty.
+    pub missing: Vec<&'static str>,
 }
 
 impl ScenarioSummary {
@@ -120,10 +125,7 @@ impl ScenarioSummary {
         if !self.manifest.scenario.trim().is_empty() {
             return self.manifest.scenario.clone();
         }
-        self.dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     /// The summary row of `metric`, if present.
@@ -133,27 +135,42 @@ impl ScenarioSummary {
 }
 
 impl Scenario {
-    /// Reads all six result files from `dir` (creators.csv in parallel with the rest).
+    /// Reads the result files from `dir` (creators.csv in parallel with the rest).
+    /// manifest.json, summary.csv and daily.csv are required; the detail files
+    /// creators.csv, plans.csv and plans_daily.csv may be absent (listed in `missing`).
     pub fn load(dir: &Path) -> Result<Self, ChartError> {
         let (earnings, rest) = rayon::join(
-            || read_earnings(&dir.join("creators.csv")),
+            || optional(super::creators::read_earnings(&dir.join(CREATORS))),
             || -> Result<_, ChartError> {
                 Ok((
                     ScenarioSummary::load(dir)?,
                     read_daily(&dir.join("daily.csv"))?,
-                    read_plans(&dir.join("plans.csv"))?,
-                    read_plans_daily(&dir.join("plans_daily.csv"))?,
+                    optional(read_plans(&dir.join(PLANS)))?,
+                    optional(read_plans_daily(&dir.join(PLANS_DAILY)))?,
                 ))
             },
         );
         let (head, daily, plans, plans_daily) = rest?;
-        Ok(Scenario {
-            head,
-            daily,
-            earnings: earnings?,
-            plans,
-            plans_daily,
-        })
+        let earnings = earnings?;
+        let missing = [(CREATORS, earnings.1), (PLANS, plans.1), (PLANS_DAILY, plans_daily.1)]
+            .into_iter()
+            .filter(|(_, gone)| *gone)
+            .map(|(name, _)| name)
+            .collect();
+        Ok(Scenario { head, daily, earnings: earnings.0, plans: plans.0, plans_daily: plans_daily.0, missing })
+    }
+
+    /// Display name of category `id` from the manifest (the id itself when unlisted).
+    pub fn category_name(&self, id: &str) -> String {
+        match self.head.manifest.categories.iter().find(|c| c.id == id) {
+            Some(c) if !c.name.trim().is_empty() => c.name.clone(),
+            _ => id.to_string(),
+        }
+    }
+
+    /// Whether the run did not write detail file `name`.
+    pub fn is_missing(&self, name: &str) -> bool {
+        self.missing.contains(&name)
     }
 
     pub fn name(&self) -> String {
@@ -202,6 +219,22 @@ impl Scenario {
     }
 }
 
+/// Detail file of per-creator results (replication 0).
+pub const CREATORS: &str = "creators.csv";
+/// Detail file of per-plan results (replication 0).
+pub const PLANS: &str = "plans.csv";
+/// Detail file of the top plans' cumulative budget used.
+pub const PLANS_DAILY: &str = "plans_daily.csv";
+
+/// `(value, false)`, or `(empty, true)` when the file does not exist.
+fn optional<T: Default>(r: Result<T, ChartError>) -> Result<(T, bool), ChartError> {
+    match r {
+        Ok(v) => Ok((v, false)),
+        Err(ChartError::MissingFile { .. }) => Ok((T::default(), true)),
+        Err(e) => Err(e),
+    }
+}
+
 fn display_key(scope: &str, key: &str) -> String {
     match (scope, key) {
         ("landing", "douyin") => "抖音 Douyin".to_string(),
@@ -210,25 +243,18 @@ fn display_key(scope: &str, key: &str) -> String {
     }
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> ChartError {
+/// A read error: [`ChartError::MissingFile`] when the file does not exist.
+pub(super) fn io_err(path: &Path, source: std::io::Error) -> ChartError {
     if source.kind() == std::io::ErrorKind::NotFound {
-        ChartError::MissingFile {
-            path: path.to_path_buf(),
-        }
+        ChartError::MissingFile { path: path.to_path_buf() }
     } else {
-        ChartError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        ChartError::Io { path: path.to_path_buf(), source }
     }
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, ChartError> {
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|source| ChartError::BadJson {
-        path: path.to_path_buf(),
-        source,
-    })
+    serde_json::from_slice(&bytes).map_err(|source| ChartError::BadJson { path: path.to_path_buf(), source })
 }
 
 /// An open CSV file with its header row.
@@ -241,27 +267,20 @@ struct Csv {
 impl Csv {
     fn open(path: &Path) -> Result<Self, ChartError> {
         let file = File::open(path).map_err(|e| io_err(path, e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+        let mut reader =
+            csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::with_capacity(1 << 16, file));
         let headers = reader
             .headers()
             .map_err(|e| csv_err(path, &e))?
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
-        Ok(Csv {
-            path: path.to_path_buf(),
-            reader,
-            headers,
-        })
+        Ok(Csv { path: path.to_path_buf(), reader, headers })
     }
 
     fn col(&self, name: &str) -> Result<usize, ChartError> {
-        self.opt_col(name).ok_or_else(|| ChartError::MissingColumn {
-            path: self.path.clone(),
-            column: name.to_string(),
-        })
+        self.opt_col(name)
+            .ok_or_else(|| ChartError::MissingColumn { path: self.path.clone(), column: name.to_string() })
     }
 
     fn opt_col(&self, name: &str) -> Option<usize> {
@@ -279,13 +298,7 @@ impl Csv {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
-                    f(
-                        &rec,
-                        &Row {
-                            path: &self.path,
-                            line,
-                        },
-                    )?;
+                    f(&rec, &Row { path: &self.path, line })?;
                 }
                 Err(e) => return Err(csv_err(&self.path, &e)),
             }
@@ -301,30 +314,21 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn bad(&self, message: String) -> ChartError {
-        ChartError::BadRow {
-            path: self.path.to_path_buf(),
-            line: self.line,
-            message,
-        }
+        ChartError::BadRow { path: self.path.to_path_buf(), line: self.line, message }
     }
 
+    /// A number; an empty field (how the simulator writes a non-finite value) is NaN.
     fn num(&self, rec: &csv::StringRecord, i: usize, name: &str) -> Result<f64, ChartError> {
         let s = rec.get(i).unwrap_or("");
-        s.parse::<f64>()
-            .map_err(|_| self.bad(format!("column `{name}`: `{s}` is not a number")))
+        if s.is_empty() {
+            return Ok(f64::NAN);
+        }
+        s.parse::<f64>().map_err(|_| self.bad(format!("column `{name}`: `{s}` is not a number")))
     }
 
     /// A number, or NaN when the column is absent or the field empty.
-    fn opt_num(
-        &self,
-        rec: &csv::StringRecord,
-        i: Option<usize>,
-        name: &str,
-    ) -> Result<f64, ChartError> {
-        match i {
-            Some(i) if !rec.get(i).unwrap_or("").is_empty() => self.num(rec, i, name),
-            _ => Ok(f64::NAN),
-        }
+    fn opt_num(&self, rec: &csv::StringRecord, i: Option<usize>, name: &str) -> Result<f64, ChartError> {
+        i.map_or(Ok(f64::NAN), |i| self.num(rec, i, name))
     }
 
     /// A day number (at most [`MAX_DAY`]).
@@ -332,19 +336,14 @@ impl Row<'_> {
         let s = rec.get(i).unwrap_or("");
         match s.parse::<usize>() {
             Ok(d) if d <= MAX_DAY => Ok(d),
-            _ => Err(self.bad(format!(
-                "column `{name}`: `{s}` is not a day number (0..={MAX_DAY})"
-            ))),
+            _ => Err(self.bad(format!("column `{name}`: `{s}` is not a day number (0..={MAX_DAY})"))),
         }
     }
 }
 
-fn csv_err(path: &Path, e: &csv::Error) -> ChartError {
-    ChartError::BadRow {
-        path: path.to_path_buf(),
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
-    }
+/// A CSV error as [`ChartError::BadRow`] with the line it happened on.
+pub(super) fn csv_err(path: &Path, e: &csv::Error) -> ChartError {
+    ChartError::BadRow { path: path.to_path_buf(), line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
 }
 
 fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ChartError> {
@@ -382,16 +381,8 @@ const DAILY_NUMS: [&str; 12] = [
 
 fn read_daily(path: &Path) -> Result<Vec<DailyRow>, ChartError> {
     let csv = Csv::open(path)?;
-    let (day, date, scope, key) = (
-        csv.col("day")?,
-        csv.col("date")?,
-        csv.col("scope")?,
-        csv.col("key")?,
-    );
-    let cols = DAILY_NUMS[..10]
-        .iter()
-        .map(|c| csv.col(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (day, date, scope, key) = (csv.col("day")?, csv.col("date")?, csv.col("scope")?, csv.col("key")?);
+    let cols = DAILY_NUMS[..10].iter().map(|c| csv.col(c)).collect::<Result<Vec<_>, _>>()?;
     let (ci_lo, ci_hi) = (csv.opt_col(DAILY_NUMS[10]), csv.opt_col(DAILY_NUMS[11]));
     let mut rows = Vec::new();
     csv.for_each(|rec, row| {
@@ -422,56 +413,11 @@ fn read_daily(path: &Path) -> Result<Vec<DailyRow>, ChartError> {
     Ok(rows)
 }
 
-/// Reads the earnings column of creators.csv (or commission_settled + subsidies when
-/// there is no earnings column) with a reused byte record, and sorts it ascending.
-fn read_earnings(path: &Path) -> Result<Vec<f64>, ChartError> {
-    let mut csv = Csv::open(path)?;
-    let cols = match csv.opt_col("earnings") {
-        Some(i) => vec![i],
-        None => vec![csv.col("commission_settled")?, csv.col("subsidies")?],
-    };
-    let mut out = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match csv.reader.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {
-                let mut total = 0.0;
-                for &i in &cols {
-                    let field = rec.get(i).unwrap_or(b"");
-                    let v = std::str::from_utf8(field)
-                        .ok()
-                        .and_then(|s| s.parse::<f64>().ok())
-                        .filter(|v| v.is_finite())
-                        .ok_or_else(|| ChartError::BadRow {
-                            path: csv.path.clone(),
-                            line: rec.position().map_or(0, |p| p.line()),
-                            message: format!(
-                                "column `{}`: `{}` is not a number",
-                                csv.headers[i],
-                                String::from_utf8_lossy(field)
-                            ),
-                        })?;
-                    total += v;
-                }
-                out.push(total);
-            }
-            Err(e) => return Err(csv_err(&csv.path, &e)),
-        }
-    }
-    out.sort_unstable_by(f64::total_cmp);
-    Ok(out)
-}
-
 fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
     let csv = Csv::open(path)?;
-    let (plan, budget, commission, out_day) = (
-        csv.col("plan")?,
-        csv.col("budget")?,
-        csv.col("commission")?,
-        csv.col("budget_out_day")?,
-    );
-    let title = csv.opt_col("title");
+    let (plan, budget, commission, out_day) =
+        (csv.col("plan")?, csv.col("budget")?, csv.col("commission")?, csv.col("budget_out_day")?);
+    let (title, category) = (csv.opt_col("title"), csv.opt_col("category"));
     let mut plans = Vec::new();
     csv.for_each(|rec, row| {
         let b = rec.get(budget).unwrap_or("");
@@ -488,6 +434,7 @@ fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
         plans.push(Plan {
             id: rec.get(plan).unwrap_or("").to_string(),
             title: title.and_then(|i| rec.get(i)).unwrap_or("").to_string(),
+            category: category.and_then(|i| rec.get(i)).unwrap_or("").to_string(),
             budget,
             commission: row.num(rec, commission, "commission")?,
             budget_out_day: out,

@@ -21,15 +21,8 @@ pub fn render(path: &Path, f: impl FnOnce(&Root) -> Drawn) -> Result<(), ChartEr
 }
 
 /// Renders one PNG of `size` pixels at `path`.
-pub fn render_sized(
-    path: &Path,
-    size: (u32, u32),
-    f: impl FnOnce(&Root) -> Drawn,
-) -> Result<(), ChartError> {
-    let to_err = |e: &dyn std::fmt::Display| ChartError::Draw {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+pub fn render_sized(path: &Path, size: (u32, u32), f: impl FnOnce(&Root) -> Drawn) -> Result<(), ChartError> {
+    let to_err = |e: &dyn std::fmt::Display| ChartError::Draw { path: path.to_path_buf(), message: e.to_string() };
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| to_err(&e))?;
     f(&root).map_err(|e| to_err(&e))?;
@@ -91,6 +84,12 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// `c` mixed with white (`white` = 0: `c`, 1: white); opaque, unlike `mix`.
+pub fn tint(c: RGBColor, white: f64) -> RGBColor {
+    let m = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * white).round().clamp(0.0, 255.0) as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
 /// Neutral grey for reference lines.
 pub const GREY: RGBColor = RGBColor(0x80, 0x80, 0x80);
 
@@ -103,10 +102,7 @@ pub fn title(what: &str, scenario: &str) -> String {
 pub fn no_data(root: &Root, title: &str, note: &str) -> Drawn {
     let inner = root.margin(14, 0, 0, 0).titled(title, title_font())?;
     let (iw, ih) = inner.dim_in_pixel();
-    inner.draw(&Rectangle::new(
-        [(40, 20), (iw as i32 - 40, ih as i32 - 40)],
-        GREY.stroke_width(1),
-    ))?;
+    inner.draw(&Rectangle::new([(40, 20), (iw as i32 - 40, ih as i32 - 40)], GREY.stroke_width(1)))?;
     let cx = iw as i32 / 2;
     let cy = ih as i32 / 2 - 20;
     inner.draw(&Text::new("No data", (cx, cy - 20), centered(34.0)))?;
@@ -155,11 +151,8 @@ pub fn compact(v: f64) -> String {
     } else {
         format!("{scaled:.2e}")
     };
-    let s = if s.contains('.') && !s.contains('e') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
+    let s =
+        if s.contains('.') && !s.contains('e') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     format!("{s}{suffix}")
 }
 
@@ -172,7 +165,7 @@ pub fn rmb(v: f64) -> String {
     }
 }
 
-/// A share as a percentage with adaptive precision: 12.3%, 0.045%.
+/// A share as a percentage with adaptive precision: 12.3%, 4.56%, 0.012%, 0.0001%.
 pub fn pct(share: f64) -> String {
     let p = share * 100.0;
     if !p.is_finite() {
@@ -182,7 +175,10 @@ pub fn pct(share: f64) -> String {
     } else if p.abs() >= 0.1 {
         format!("{p:.2}%")
     } else {
-        format!("{p:.2e}%")
+        // Two significant digits, without trailing zeros.
+        let decimals = ((-p.abs().log10()).ceil() as usize + 1).min(10);
+        let s = format!("{p:.decimals$}");
+        format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -226,6 +222,18 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// `s`, cut with an ellipsis until it is at most `max_px` pixels wide in `style`.
+pub fn fit(area: &Root, s: &str, style: &TextStyle, max_px: i32) -> String {
+    let width = |t: &str| area.estimate_text_size(t, style).map_or(0, |(w, _)| w as i32);
+    let mut n = s.chars().count();
+    let mut out = s.to_string();
+    while n > 1 && width(&out) > max_px {
+        n -= 1;
+        out = truncate(s, n);
+    }
+    out
+}
+
 /// Tick label of a day axis: the date's MM-DD when known, else `day N`.
 pub fn day_label(dates: &[String], x: f64) -> String {
     let d = x.round();
@@ -263,11 +271,38 @@ where
 {
     for (x, name) in items {
         let (px, py) = chart.backend_coord(&(*x, y.clone()));
-        root.draw(&Text::new(
-            name.clone(),
-            (px, py + dy),
-            text(size, &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
+        root.draw(&Text::new(name.clone(), (px, py + dy), text(size, &BLACK).pos(Pos::new(HPos::Center, VPos::Top))))?;
     }
     Ok(())
+}
+
+/// Draws `title` and, under it, a centred row of legend entries (colour square and
+/// label) at the top of `area`; returns the area below them.
+pub fn title_and_legend_row<'a>(
+    area: &Root<'a>,
+    title: &str,
+    items: &[(String, RGBColor)],
+) -> Result<Root<'a>, Box<dyn std::error::Error>> {
+    let (w, _) = area.dim_in_pixel();
+    let (head, body) = area.split_vertically(100);
+    head.draw(&Text::new(
+        title.to_string(),
+        (w as i32 / 2, 16),
+        title_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let style = text(17.0, &BLACK);
+    let widths: Vec<i32> = items
+        .iter()
+        .map(|(label, _)| {
+            let (tw, _) = area.estimate_text_size(label, &style).unwrap_or((0, 0));
+            18 + 8 + tw as i32 + 28
+        })
+        .collect();
+    let mut x = (w as i32 - widths.iter().sum::<i32>()) / 2;
+    for ((label, c), width) in items.iter().zip(&widths) {
+        head.draw(&Rectangle::new([(x, 64), (x + 18, 82)], c.filled()))?;
+        head.draw(&Text::new(label.clone(), (x + 26, 73), text(17.0, &BLACK).pos(Pos::new(HPos::Left, VPos::Center))))?;
+        x += width;
+    }
+    Ok(body)
 }

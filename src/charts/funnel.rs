@@ -10,12 +10,8 @@ use super::draw::*;
 use super::ChartError;
 
 /// Funnel steps: summary metric, daily column, display name.
-const STEPS: [(&str, &str); 4] = [
-    ("impressions", "Impressions"),
-    ("fresh_reach", "Fresh reach"),
-    ("opens", "Opens"),
-    ("payers", "Payers"),
-];
+const STEPS: [(&str, &str); 4] =
+    [("impressions", "Impressions"), ("fresh_reach", "Fresh reach"), ("opens", "Opens"), ("payers", "Payers")];
 
 /// Mean and 95% interval of each funnel step: from summary.csv, else the sum of the
 /// `all` rows of daily.csv (without interval).
@@ -50,16 +46,9 @@ pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         if vals.iter().all(|v| v.0 <= 0.0) {
             return no_data(root, &title, "No impressions were recorded in this run.");
         }
-        let positive = vals
-            .iter()
-            .flat_map(|v| [v.0, v.1])
-            .filter(|x| x.is_finite() && *x > 0.0);
+        let positive = vals.iter().flat_map(|v| [v.0, v.1]).filter(|x| x.is_finite() && *x > 0.0);
         let ymin = positive.clone().fold(f64::INFINITY, f64::min);
-        let ymax = vals
-            .iter()
-            .flat_map(|v| [v.0, v.2])
-            .filter(|x| x.is_finite())
-            .fold(0.0, f64::max);
+        let ymax = vals.iter().flat_map(|v| [v.0, v.2]).filter(|x| x.is_finite()).fold(0.0, f64::max);
         let y0 = (ymin / 5.0).max(1e-3);
         let y1 = (ymax * 5.0).max(y0 * 100.0);
         let n = vals.len() as f64;
@@ -110,11 +99,7 @@ pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         for i in 0..vals.len() - 1 {
             let (a, b) = (vals[i].0, vals[i + 1].0);
             let rate = if a > 0.0 { pct(b / a) } else { "–".to_string() };
-            let y = if a > 0.0 && b > 0.0 {
-                (a * b).sqrt()
-            } else {
-                a.max(b).max(y0)
-            };
+            let y = if a > 0.0 && b > 0.0 { (a * b).sqrt() } else { a.max(b).max(y0) };
             let x = i as f64 + 0.5;
             chart.draw_series(std::iter::once(Text::new(
                 format!("→ {rate}"),
@@ -127,21 +112,14 @@ pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
                 text(14.0, &GREY).pos(Pos::new(HPos::Center, VPos::Top)),
             )))?;
         }
-        let overall = if vals[0].0 > 0.0 {
-            pct(vals[3].0 / vals[0].0)
-        } else {
-            "–".to_string()
-        };
+        let overall = if vals[0].0 > 0.0 { pct(vals[3].0 / vals[0].0) } else { "–".to_string() };
         chart.draw_series(std::iter::once(Text::new(
             format!("Overall: payers / impressions = {overall}"),
             (n - 0.55, y1 / 1.3),
             text(19.0, &BLACK).pos(Pos::new(HPos::Right, VPos::Top)),
         )))?;
-        let names: Vec<(f64, String)> = STEPS
-            .iter()
-            .enumerate()
-            .map(|(i, (_, name))| (i as f64, name.to_string()))
-            .collect();
+        let names: Vec<(f64, String)> =
+            STEPS.iter().enumerate().map(|(i, (_, name))| (i as f64, name.to_string())).collect();
         x_names(root, &chart, &y0, &names, 18.0, 8)
     })
 }
@@ -180,14 +158,7 @@ impl Split {
 /// Groups of bars: everything, by category, by landing platform.
 fn splits(s: &Scenario) -> Vec<(&'static str, Vec<Split>)> {
     let sum = |scope: &str, key: Option<&str>, name: String| {
-        let mut sp = Split {
-            name,
-            gmv: 0.0,
-            refunds: 0.0,
-            fees: 0.0,
-            commission: 0.0,
-            net: 0.0,
-        };
+        let mut sp = Split { name, gmv: 0.0, refunds: 0.0, fees: 0.0, commission: 0.0, net: 0.0 };
         for r in s.scope(scope).filter(|r| key.map_or(true, |k| r.key == k)) {
             sp.gmv += finite(r.gmv);
             sp.refunds += finite(r.refunds);
@@ -199,11 +170,7 @@ fn splits(s: &Scenario) -> Vec<(&'static str, Vec<Split>)> {
     };
     let mut groups = vec![("", vec![sum("all", None, "All".to_string())])];
     for (scope, label) in [("category", "by category"), ("landing", "by landing platform")] {
-        let bars: Vec<Split> = s
-            .keys(scope)
-            .into_iter()
-            .map(|(id, name)| sum(scope, Some(&id), name))
-            .collect();
+        let bars: Vec<Split> = s.keys(scope).into_iter().map(|(id, name)| sum(scope, Some(&id), name)).collect();
         if !bars.is_empty() {
             groups.push((label, bars));
         }
@@ -234,16 +201,15 @@ pub fn draw_money_split(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             x += 0.6;
         }
         let xmax = x - 0.6 - 0.5;
-        let top = bars
-            .iter()
-            .map(|(_, b)| b.shares().iter().sum::<f64>())
-            .fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, title_font())
+        let top = bars.iter().map(|(_, b)| b.shares().iter().sum::<f64>()).fold(1.0, f64::max);
+        let legend: Vec<(String, RGBColor)> = PARTS.iter().map(|(n, c)| (n.to_string(), *c)).collect();
+        let body = title_and_legend_row(root, &title, &legend)?;
+        let mut chart = ChartBuilder::on(&body)
             .margin(20)
+            .margin_top(0)
             .x_label_area_size(75)
             .y_label_area_size(80)
-            .build_cartesian_2d(-0.5f64..xmax, 0f64..top * 1.42)?;
+            .build_cartesian_2d(-0.5f64..xmax, 0f64..top * 1.06)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -251,30 +217,15 @@ pub fn draw_money_split(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .y_desc("Share of GMV (%), summed over the run")
             .axis_desc_style(desc_font())
             .label_style(label_font())
-            .y_label_formatter(&|y| {
-                // No ticks in the headroom kept free for the legend.
-                if *y <= top + 1e-9 {
-                    format!("{:.0}", y * 100.0)
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| format!("{:.0}", y * 100.0))
             .light_line_style(WHITE)
             .draw()?;
-        for (k, (name, c)) in PARTS.iter().enumerate() {
-            let c = *c;
-            let rects: Vec<Rectangle<(f64, f64)>> = bars
-                .iter()
-                .map(|(x, b)| {
-                    let sh = b.shares();
-                    let base: f64 = sh[..k].iter().sum();
-                    Rectangle::new([(x - 0.35, base), (x + 0.35, base + sh[k])], c.filled())
-                })
-                .collect();
-            chart
-                .draw_series(rects)?
-                .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], c.filled()));
+        for (k, (_, c)) in PARTS.iter().enumerate() {
+            chart.draw_series(bars.iter().map(|(x, b)| {
+                let sh = b.shares();
+                let base: f64 = sh[..k].iter().sum();
+                Rectangle::new([(x - 0.35, base), (x + 0.35, base + sh[k])], c.filled())
+            }))?;
         }
         for (x, b) in &bars {
             let sh = b.shares();
@@ -299,17 +250,7 @@ pub fn draw_money_split(s: &Scenario, path: &Path) -> Result<(), ChartError> {
                 text(14.0, &BLACK).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(legend_font())
-            .draw()?;
-        let names: Vec<(f64, String)> = bars
-            .iter()
-            .map(|(x, b)| (*x, truncate(&b.name, 12)))
-            .collect();
+        let names: Vec<(f64, String)> = bars.iter().map(|(x, b)| (*x, truncate(&b.name, 12))).collect();
         x_names(root, &chart, &0.0, &names, 17.0, 8)?;
         x_names(root, &chart, &0.0, &group_centres, 17.0, 36)
     })

@@ -27,15 +27,10 @@ pub fn escape_html(s: &str) -> String {
 
 /// Standard base64 (RFC 4648, with `=` padding).
 pub fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for k in 0..4 {
             if k <= chunk.len() {
@@ -135,17 +130,11 @@ fn fmt_interval(r: &SummaryRow) -> String {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ChartError> {
-    std::fs::read(path).map_err(|source| ChartError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| ChartError::Io { path: path.to_path_buf(), source })
 }
 
 fn write(path: &Path, page: &str) -> Result<(), ChartError> {
-    std::fs::write(path, page).map_err(|source| ChartError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::write(path, page).map_err(|source| ChartError::Io { path: path.to_path_buf(), source })
 }
 
 fn page_start(out: &mut String, title: &str) {
@@ -194,16 +183,17 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), 
         .manifest
         .categories
         .iter()
-        .map(|c| {
-            format!(
-                "{} (<code>{}</code>)",
-                escape_html(&c.name),
-                escape_html(&c.id)
-            )
-        })
+        .map(|c| format!("{} (<code>{}</code>)", escape_html(&c.name), escape_html(&c.id)))
         .collect();
     if !cats.is_empty() {
         let _ = writeln!(h, "<p class=\"meta\">Categories: {}</p>", cats.join(", "));
+    }
+    if !s.missing.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\">Not written by this run: {}; the charts that need them say so.</p>",
+            s.missing.iter().map(|m| format!("<code>{m}</code>")).collect::<Vec<_>>().join(", ")
+        );
     }
 
     h.push_str("<h2>Summary</h2>\n<p>Means over replications with the 95% interval across replications.</p>\n");
@@ -220,10 +210,7 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), 
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
     for path in charts {
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let _ = writeln!(
             h,
             "<figure id=\"{}\">\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{}\n</figure>",
@@ -238,22 +225,14 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), 
 }
 
 /// Writes `compare.html`: the scenarios, a table of headline metrics and the chart.
-pub fn write_compare(
-    scenarios: &[ScenarioSummary],
-    png: &Path,
-    out: &Path,
-) -> Result<(), ChartError> {
+pub fn write_compare(scenarios: &[ScenarioSummary], png: &Path, out: &Path) -> Result<(), ChartError> {
     let mut h = String::with_capacity(1 << 19);
     page_start(&mut h, "cpsim scenario comparison");
     h.push_str("<h1>cpsim scenario comparison</h1>\n<h2>Scenarios</h2>\n<table>\n");
     h.push_str("<tr><th></th><th>scenario</th><th>folder</th><th>scenario file</th><th>hash</th><th>seed</th><th>replications</th><th>days</th></tr>\n");
     for (i, s) in scenarios.iter().enumerate() {
         let m = &s.manifest;
-        let folder = s
-            .dir
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let folder = s.dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",

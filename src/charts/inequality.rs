@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::data::Scenario;
+use super::data::{Scenario, CREATORS};
 use super::draw::*;
 use super::ChartError;
 
@@ -20,11 +20,7 @@ pub fn gini(sorted: &[f64]) -> f64 {
     if sorted.is_empty() || total <= 0.0 {
         return 0.0;
     }
-    let weighted: f64 = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (i as f64 + 1.0) * x)
-        .sum();
+    let weighted: f64 = sorted.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
     2.0 * weighted / (n * total) - (n + 1.0) / n
 }
 
@@ -63,6 +59,15 @@ fn top_share(sorted: &[f64], frac: f64) -> f64 {
     sorted[sorted.len() - k..].iter().sum::<f64>() / total
 }
 
+/// The "no data" note of the earnings charts.
+fn no_earnings_note(s: &Scenario) -> &'static str {
+    if s.is_missing(CREATORS) {
+        "creators.csv was not written for this run (no per-creator detail)."
+    } else {
+        "No creator earned anything in replication 0."
+    }
+}
+
 /// `lorenz.png`: Lorenz curve of earnings of replication 0 with the equality diagonal.
 pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let e = &s.earnings;
@@ -72,7 +77,7 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let summary_gini = s.head.metric("payout_gini").map(|r| (r.mean, r.lo, r.hi));
     render(path, |root| {
         if pts.is_empty() {
-            return no_data(root, &title, "No creator earned anything in replication 0.");
+            return no_data(root, &title, no_earnings_note(s));
         }
         let mut chart = ChartBuilder::on(root)
             .caption(&title, title_font())
@@ -96,26 +101,15 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         // The area between the diagonal and the curve (its share of the triangle is the Gini).
         let mut area = vec![(0.0, 0.0), (1.0, 1.0)];
         area.extend(pts.iter().rev().cloned());
-        chart.draw_series(std::iter::once(Polygon::new(
-            area,
-            color(0).mix(0.15).filled(),
-        )))?;
+        chart.draw_series(std::iter::once(Polygon::new(area, color(0).mix(0.15).filled())))?;
         chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, 0.0), (1.0, 1.0)],
-                8,
-                5,
-                GREY.stroke_width(2),
-            ))?
+            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], 8, 5, GREY.stroke_width(2)))?
             .label("Perfect equality")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
         let c = color(0);
         chart
             .draw_series(LineSeries::new(pts.iter().cloned(), c.stroke_width(3)))?
-            .label(format!(
-                "Lorenz curve, replication 0: Gini {g:.3}, {} creators",
-                thousands(e.len() as f64, 0)
-            ))
+            .label(format!("Lorenz curve, replication 0: Gini {g:.3}, {} creators", thousands(e.len() as f64, 0)))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
         if let Some((mean, lo, hi)) = summary_gini {
             let label = if lo.is_finite() && hi.is_finite() {
@@ -159,11 +153,7 @@ pub fn ccdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
     let mut r = 1usize;
     while r <= n {
         out.push((pos[n - r], r as f64 / n as f64));
-        r = if r < CCDF_DENSE_RANKS {
-            r + 1
-        } else {
-            ((r as f64 * 1.01).ceil() as usize).max(r + 1)
-        };
+        r = if r < CCDF_DENSE_RANKS { r + 1 } else { ((r as f64 * 1.01).ceil() as usize).max(r + 1) };
     }
     if n > 0 && out.last().map(|p| p.1) != Some(1.0) {
         out.push((pos[0], 1.0));
@@ -178,7 +168,7 @@ pub fn draw_ccdf(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let title = title("Distribution of earnings per creator (CCDF)", &s.name());
     render(path, |root| {
         if pts.is_empty() {
-            return no_data(root, &title, "No creator earned anything in replication 0.");
+            return no_data(root, &title, no_earnings_note(s));
         }
         let xmin = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let xmax = pts.iter().map(|p| p.0).fold(0.0, f64::max);
@@ -206,17 +196,9 @@ pub fn draw_ccdf(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         let c = color(2);
         chart
             .draw_series(LineSeries::new(pts.iter().cloned(), c.stroke_width(2)))?
-            .label(format!(
-                "Replication 0: {} creators with earnings > 0 (max {})",
-                thousands(n as f64, 0),
-                rmb(xmax)
-            ))
+            .label(format!("Replication 0: {} creators with earnings > 0 (max {})", thousands(n as f64, 0), rmb(xmax)))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart.draw_series(
-            pts.iter()
-                .step_by((pts.len() / 200).max(1))
-                .map(|p| Circle::new(*p, 3, c.filled())),
-        )?;
+        chart.draw_series(pts.iter().step_by((pts.len() / 200).max(1)).map(|p| Circle::new(*p, 3, c.filled())))?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)

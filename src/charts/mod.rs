@@ -8,6 +8,7 @@
 //! input twice gives byte-identical files.
 
 mod compare;
+mod creators;
 mod data;
 mod draw;
 mod font;
@@ -46,11 +47,7 @@ pub enum ChartError {
     MissingColumn { path: PathBuf, column: String },
     /// A CSV row could not be read or a field could not be parsed.
     #[error("{}:{line}: {message}", path.display())]
-    BadRow {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    BadRow { path: PathBuf, line: u64, message: String },
     /// `manifest.json` is not valid JSON of the expected shape.
     #[error("{}: bad JSON: {source}", path.display())]
     BadJson {
@@ -77,6 +74,20 @@ pub const SCENARIO_CHARTS: [&str; 7] = [
     "plan_budgets.png",
 ];
 
+/// Draws one chart of a scenario into a PNG file.
+type Drawer = fn(&data::Scenario, &Path) -> Result<(), ChartError>;
+
+/// The function drawing each of [`SCENARIO_CHARTS`], in the same order.
+const DRAWERS: [Drawer; SCENARIO_CHARTS.len()] = [
+    payouts::draw_daily,
+    payouts::draw_cumulative,
+    inequality::draw_lorenz,
+    inequality::draw_ccdf,
+    funnel::draw_funnel,
+    funnel::draw_money_split,
+    plans::draw_budgets,
+];
+
 /// Reads the result files of one scenario folder, writes every chart into
 /// `dir/charts/` and `dir/report.html`, and returns the written paths (charts in
 /// [`SCENARIO_CHARTS`] order, then the report).
@@ -84,16 +95,14 @@ pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     ensure_font()?;
     let results = data::Scenario::load(dir)?;
     let charts_dir = dir.join("charts");
-    std::fs::create_dir_all(&charts_dir).map_err(|source| ChartError::Io {
-        path: charts_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&charts_dir).map_err(|source| ChartError::Io { path: charts_dir.clone(), source })?;
 
     let drawn: Vec<Result<PathBuf, ChartError>> = SCENARIO_CHARTS
         .par_iter()
-        .map(|name| {
+        .zip(DRAWERS.par_iter())
+        .map(|(name, draw)| {
             let path = charts_dir.join(name);
-            draw_one(name, &results, &path)?;
+            draw(&results, &path)?;
             Ok(path)
         })
         .collect();
@@ -105,33 +114,15 @@ pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     Ok(paths)
 }
 
-fn draw_one(name: &str, s: &data::Scenario, path: &Path) -> Result<(), ChartError> {
-    match name {
-        "payouts_daily.png" => payouts::draw_daily(s, path),
-        "payouts_cumulative.png" => payouts::draw_cumulative(s, path),
-        "lorenz.png" => inequality::draw_lorenz(s, path),
-        "ccdf.png" => inequality::draw_ccdf(s, path),
-        "funnel.png" => funnel::draw_funnel(s, path),
-        "money_split.png" => funnel::draw_money_split(s, path),
-        "plan_budgets.png" => plans::draw_budgets(s, path),
-        other => unreachable!("unknown chart {other}"),
-    }
-}
-
 /// Reads `summary.csv` and `manifest.json` of each scenario folder in `dirs` and writes
 /// `out/compare.png` (one panel per headline metric, one bar per scenario with its 95%
 /// interval) and `out/compare.html`; returns both paths.
 pub fn draw_compare(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, ChartError> {
     ensure_font()?;
-    let loaded: Vec<Result<data::ScenarioSummary, ChartError>> = dirs
-        .par_iter()
-        .map(|d| data::ScenarioSummary::load(d))
-        .collect();
+    let loaded: Vec<Result<data::ScenarioSummary, ChartError>> =
+        dirs.par_iter().map(|d| data::ScenarioSummary::load(d)).collect();
     let scenarios = loaded.into_iter().collect::<Result<Vec<_>, _>>()?;
-    std::fs::create_dir_all(out).map_err(|source| ChartError::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(out).map_err(|source| ChartError::Io { path: out.to_path_buf(), source })?;
     let png = out.join("compare.png");
     compare::draw_compare_chart(&scenarios, &png)?;
     let page = out.join("compare.html");

@@ -8,6 +8,9 @@ use super::data::Scenario;
 use super::draw::*;
 use super::ChartError;
 
+/// Fill of the 95% band of the total.
+const BAND: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
 /// One stacked layer.
 struct Layer {
     name: String,
@@ -30,11 +33,7 @@ fn daily_series(s: &Scenario) -> (Vec<Layer>, Total) {
     let mut layers: Vec<Layer> = keys
         .iter()
         .enumerate()
-        .map(|(i, (_, name))| Layer {
-            name: name.clone(),
-            color: color(i),
-            values: vec![0.0; days],
-        })
+        .map(|(i, (_, name))| Layer { name: name.clone(), color: color(i), values: vec![0.0; days] })
         .collect();
     for r in s.scope("category") {
         if let Some(k) = keys.iter().position(|(id, _)| *id == r.key) {
@@ -59,10 +58,7 @@ fn daily_series(s: &Scenario) -> (Vec<Layer>, Total) {
     }
     let band = if lo.iter().chain(&hi).any(|v| v.is_finite()) {
         let fill = |b: Vec<f64>| -> Vec<f64> {
-            b.iter()
-                .zip(&total)
-                .map(|(v, t)| if v.is_finite() { *v } else { *t })
-                .collect()
+            b.iter().zip(&total).map(|(v, t)| if v.is_finite() { *v } else { *t }).collect()
         };
         Some((fill(lo), fill(hi)))
     } else {
@@ -70,11 +66,7 @@ fn daily_series(s: &Scenario) -> (Vec<Layer>, Total) {
     };
     let reps = s.head.manifest.replications;
     let total = Total {
-        label: if reps > 0 {
-            format!("Total (mean of {reps} replications)")
-        } else {
-            "Total".to_string()
-        },
+        label: if reps > 0 { format!("Total (mean of {reps} replications)") } else { "Total".to_string() },
         values: total,
         band,
     };
@@ -96,14 +88,7 @@ pub fn draw_daily(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         if is_empty(&layers, &total) {
             return no_data(root, &title, "No commission was settled in this run.");
         }
-        stacked(
-            root,
-            &title,
-            "Commission settled per day (RMB)",
-            &dates,
-            &layers,
-            &total,
-        )
+        stacked(root, &title, "Commission settled per day (RMB)", &dates, &layers, &total)
     })
 }
 
@@ -137,27 +122,13 @@ pub fn draw_cumulative(s: &Scenario, path: &Path) -> Result<(), ChartError> {
         if is_empty(&layers, &total) {
             return no_data(root, &title, "No commission was settled in this run.");
         }
-        stacked(
-            root,
-            &title,
-            "Cumulative commission settled (RMB)",
-            &dates,
-            &layers,
-            &total,
-        )
+        stacked(root, &title, "Cumulative commission settled (RMB)", &dates, &layers, &total)
     })
 }
 
 /// Stacked areas over days (bottom layer first in `layers`), the total as a black line
 /// and its band as a grey area between dashed lines.
-fn stacked(
-    root: &Root,
-    title: &str,
-    y_desc: &str,
-    dates: &[String],
-    layers: &[Layer],
-    total: &Total,
-) -> Drawn {
+fn stacked(root: &Root, title: &str, y_desc: &str, dates: &[String], layers: &[Layer], total: &Total) -> Drawn {
     let days = total.values.len();
     let mut tops: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
     let mut acc = vec![0.0; days];
@@ -193,42 +164,41 @@ fn stacked(
         .draw()?;
 
     let xs = || (0..days).map(|d| d as f64);
+    // The band goes under the opaque layers: only its part above the stack shows as grey,
+    // while its dashed bounds, drawn last, show all of it.
+    if let Some((lo, hi)) = &total.band {
+        let mut pts: Vec<(f64, f64)> = xs().zip(hi.iter().cloned()).collect();
+        pts.extend(xs().zip(lo.iter().cloned()).rev());
+        chart.draw_series(std::iter::once(Polygon::new(pts, BAND.filled())))?;
+    }
     // Top layer first so that the legend lists layers in the order they are stacked.
     for (k, l) in layers.iter().enumerate().rev() {
         let zero = vec![0.0; days];
         let lower = if k == 0 { &zero } else { &tops[k - 1] };
         let mut pts: Vec<(f64, f64)> = xs().zip(tops[k].iter().cloned()).collect();
         pts.extend(xs().zip(lower.iter().cloned()).rev());
-        let c = l.color;
+        let c = tint(l.color, 0.12);
         chart
-            .draw_series(std::iter::once(Polygon::new(pts, c.mix(0.85).filled())))?
+            .draw_series(std::iter::once(Polygon::new(pts, c.filled())))?
             .label(l.name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], c.filled()));
     }
     if let Some((lo, hi)) = &total.band {
-        let mut pts: Vec<(f64, f64)> = xs().zip(hi.iter().cloned()).collect();
-        pts.extend(xs().zip(lo.iter().cloned()).rev());
-        chart.draw_series(std::iter::once(Polygon::new(pts, BLACK.mix(0.12).filled())))?;
         for b in [lo, hi] {
-            chart.draw_series(DashedLineSeries::new(
-                xs().zip(b.iter().cloned()),
-                6,
-                4,
-                BLACK.stroke_width(1),
-            ))?;
+            chart.draw_series(DashedLineSeries::new(xs().zip(b.iter().cloned()), 6, 4, BLACK.stroke_width(1)))?;
         }
         chart
             .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
             .label("Total: 95% interval across replications")
             .legend(|(x, y)| {
-                Rectangle::new([(x, y - 7), (x + 18, y + 7)], BLACK.mix(0.25).filled())
+                EmptyElement::at((x, y))
+                    + Rectangle::new([(0, -7), (18, 7)], BAND.filled())
+                    + PathElement::new(vec![(0, -7), (18, -7)], BLACK.stroke_width(1))
+                    + PathElement::new(vec![(0, 7), (18, 7)], BLACK.stroke_width(1))
             });
     }
     chart
-        .draw_series(LineSeries::new(
-            xs().zip(total.values.iter().cloned()),
-            BLACK.stroke_width(2),
-        ))?
+        .draw_series(LineSeries::new(xs().zip(total.values.iter().cloned()), BLACK.stroke_width(2)))?
         .label(total.label.clone())
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
     chart

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::data::{Plan, Scenario};
+use super::data::{Plan, Scenario, PLANS_DAILY};
 use super::draw::*;
 use super::ChartError;
 
@@ -16,33 +16,35 @@ pub const MAX_PLANS: usize = 10;
 struct PlanLine<'a> {
     id: &'a str,
     plan: Option<&'a Plan>,
+    /// Display name of the plan's category (empty when unknown).
+    category: String,
     points: Vec<(f64, f64)>,
 }
 
 impl PlanLine<'_> {
     fn label(&self) -> String {
         let title = match self.plan {
-            Some(p) if !p.title.trim().is_empty() => truncate(&p.title, 22),
+            Some(p) if !p.title.trim().is_empty() && p.title != self.id => truncate(&p.title, 22),
             _ => format!("plan {}", truncate(self.id, 16)),
         };
-        let budget = match self.plan.map(|p| p.budget) {
-            Some(Some(b)) => format!("budget {}", rmb(b)),
-            Some(None) => "unlimited".to_string(),
-            None => "budget unknown".to_string(),
-        };
-        match self.plan.and_then(|p| p.budget_out_day) {
-            Some(d) => format!("{title} ({budget}, ran out day {d})"),
-            None => format!("{title} ({budget})"),
+        let mut parts = Vec::new();
+        if !self.category.is_empty() {
+            parts.push(truncate(&self.category, 8));
         }
+        parts.push(match self.plan.map(|p| p.budget) {
+            Some(Some(b)) => format!("budget {}", rmb(b)),
+            Some(None) => "unlimited budget".to_string(),
+            None => "budget unknown".to_string(),
+        });
+        if let Some(d) = self.plan.and_then(|p| p.budget_out_day) {
+            parts.push(format!("ran out day {d}"));
+        }
+        format!("{title} ({})", parts.join(", "))
     }
 
     /// Cumulative budget used at the end of `day` (last known value up to it).
     fn used_at(&self, day: f64) -> Option<f64> {
-        self.points
-            .iter()
-            .take_while(|p| p.0 <= day)
-            .last()
-            .map(|p| p.1)
+        self.points.iter().take_while(|p| p.0 <= day).last().map(|p| p.1)
     }
 }
 
@@ -51,30 +53,29 @@ impl PlanLine<'_> {
 fn plan_lines(s: &Scenario) -> Vec<PlanLine<'_>> {
     let mut by_plan: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
     for r in &s.plans_daily {
-        by_plan
-            .entry(r.plan.as_str())
-            .or_default()
-            .push((r.day as f64, finite(r.budget_used)));
+        by_plan.entry(r.plan.as_str()).or_default().push((r.day as f64, finite(r.budget_used)));
     }
     let mut lines: Vec<PlanLine> = by_plan
         .into_iter()
         .map(|(id, mut points)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            PlanLine {
-                id,
-                plan: s.plans.iter().find(|p| p.id == id),
-                points,
-            }
+            let plan = s.plans.iter().find(|p| p.id == id);
+            let category = plan.map(|p| s.category_name(&p.category)).unwrap_or_default();
+            PlanLine { id, plan, category, points }
         })
         .collect();
-    let key = |l: &PlanLine| {
-        l.plan
-            .map(|p| finite(p.commission))
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    lines.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.id.cmp(b.id)));
+    let key = |l: &PlanLine| l.plan.map(|p| finite(p.commission)).unwrap_or(f64::NEG_INFINITY);
+    lines.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| id_order(a.id, b.id)));
     lines.truncate(MAX_PLANS);
     lines
+}
+
+/// Plan ids in numeric order when both are numbers, else in text order.
+fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
 }
 
 /// `plan_budgets.png`: cumulative budget used per day by the top plans, with a marker on
@@ -85,22 +86,18 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let dates = s.dates();
     render(path, |root| {
         if lines.iter().all(|l| l.points.is_empty()) {
-            let note = if s.plans.is_empty() {
+            let note = if s.is_missing(PLANS_DAILY) {
+                "plans_daily.csv was not written for this run (no per-plan detail)."
+            } else if s.plans.is_empty() {
                 "This run had no plans."
             } else {
-                "plans_daily.csv has no rows: no plan used any budget."
+                "plans_daily.csv has no rows: no plan paid any commission."
             };
             return no_data(root, &title, note);
         }
-        let last_day = lines
-            .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.0))
-            .fold(0.0, f64::max);
+        let last_day = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(0.0, f64::max);
         let xmax = (s.days().saturating_sub(1) as f64).max(last_day).max(1.0);
-        let ymax = lines
-            .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
-            .fold(0.0, f64::max);
+        let ymax = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0, f64::max);
         let mut chart = ChartBuilder::on(root)
             .caption(&title, title_font())
             .margin(20)
@@ -129,10 +126,8 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             let out = l.plan.and_then(|p| p.budget_out_day).map(|d| d as f64);
             if let Some((d, v)) = out.and_then(|d| l.used_at(d).map(|v| (d, v))) {
                 any_out = true;
-                chart.draw_series([
-                    Circle::new((d, v), 8, c.filled()),
-                    Circle::new((d, v), 8, BLACK.stroke_width(2)),
-                ])?;
+                chart
+                    .draw_series([Circle::new((d, v), 8, c.filled()), Circle::new((d, v), 8, BLACK.stroke_width(2))])?;
             }
         }
         if any_out {

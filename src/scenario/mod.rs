@@ -278,12 +278,20 @@ pub struct Problem {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario file {path}: {source}")]
+    #[error("cannot read scenario file {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: TOML error\n{message}")]
     Syntax { path: PathBuf, message: String },
-    #[error("{path}: {} invalid value(s)\n{}", .problems.len(), format_problems(.problems))]
+    #[error("{path}: {}\n{}", count_problems(.problems.len()), format_problems(.problems))]
     Invalid { path: PathBuf, problems: Vec<Problem> },
+}
+
+fn count_problems(n: usize) -> String {
+    if n == 1 {
+        "1 invalid value".into()
+    } else {
+        format!("{n} invalid values")
+    }
 }
 
 fn format_problems(problems: &[Problem]) -> String {
@@ -312,6 +320,8 @@ pub fn parse(text: &str, default_name: &str) -> Result<Scenario, ScenarioError> 
         for p in &mut problems {
             p.line = schema::locate(text, &p.key);
         }
+        // In file order, as a reader meets them; problems without a line keep their order last.
+        problems.sort_by_key(|p| p.line.unwrap_or((usize::MAX, 0)));
         ScenarioError::Invalid { path: PathBuf::new(), problems }
     })
 }

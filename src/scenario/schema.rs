@@ -16,7 +16,12 @@ pub fn closest<'a>(word: &str, options: impl Iterator<Item = &'a str>) -> Option
 
 /// Adds a "did you mean" line to the toml crate's unknown-field message.
 pub fn did_you_mean(message: &str) -> String {
-    let mut out = message.trim_end().to_owned();
+    // Serde speaks of Rust types; a scenario author thinks in numbers.
+    let mut out = message
+        .trim_end()
+        .replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a boolean", "expected true or false");
     if let Some(pos) = message.find("unknown field `") {
         let rest = &message[pos + "unknown field `".len()..];
         let Some(end) = rest.find('`') else { return out };

@@ -208,6 +208,12 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
     // Categories first: other sections name them.
     let categories = validate_categories(&mut v, raw);
     let ids: Vec<String> = categories.iter().map(|c| c.id.clone()).collect();
+    if !categories.is_empty() && categories.iter().map(|c| c.share).sum::<f64>() <= 0.0 {
+        v.bad(
+            &format!("categories.{}.share", ids[0]),
+            "the shares of the categories add up to 0: no title could launch".into(),
+        );
+    }
 
     let p = raw.platform.as_ref();
     let pf = |f: fn(&RawPlatform) -> Option<f64>| p.and_then(f);
@@ -901,9 +907,15 @@ fn validate_operators(v: &mut V, o: Option<&RawOperators>, ids: &[String]) -> Op
 
 fn validate_categories(v: &mut V, raw: &RawScenario) -> Vec<Category> {
     let given: Vec<(String, Option<&RawCategory>)> = match &raw.categories {
-        Some(map) if !map.is_empty() => map.iter().map(|(k, c)| (k.clone(), Some(c))).collect(),
-        _ => CATEGORIES.iter().map(|c| (c.id.to_owned(), None)).collect(),
+        Some(map) => map.iter().map(|(k, c)| (k.clone(), Some(c))).collect(),
+        None => CATEGORIES.iter().map(|c| (c.id.to_owned(), None)).collect(),
     };
+    if given.is_empty() {
+        v.bad(
+            "categories",
+            "lists no category: list at least one, or leave out [categories] for the six defaults".into(),
+        );
+    }
     let mut out = Vec::with_capacity(given.len());
     for (id, c) in given {
         let base_id = c.and_then(|x| x.base.clone()).unwrap_or_else(|| id.clone());
