@@ -152,7 +152,8 @@ impl Ledger {
             plan.gmv_fen += gross;
             plan.commission_7d[(day % 7) as usize] += commission;
             plan.review_commission_fen += commission;
-            plan.review_net_fen += gross - commission;
+            // Operator net: after refunds, fees and commission.
+            plan.review_net_fen += net_for_learning - commission;
         }
         if commission > 0 && src.creator != NONE {
             let t = settlement_day(s, day);

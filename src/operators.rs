@@ -2,7 +2,7 @@
 
 use crate::money::{to_ppm, Fen, Ppm, PPM};
 use crate::rng::{self, Kind};
-use crate::scenario::{Category, Landing, LandingPolicy, RatePolicy, Scenario};
+use crate::scenario::{Category, CommissionBase, Landing, LandingPolicy, RatePolicy, Scenario};
 use rand::Rng;
 
 /// A plan's budget when it has none.
@@ -121,17 +121,25 @@ impl Market {
                         Landing::Wechat => (s.wechat.premium_pay, s.wechat.premium_repeat, 1.0 - s.wechat.dropoff),
                     };
                     let (iap, iaa) = revenue_per_arrival(c, s.platform.android_share, pay, rep);
+                    let iap = iap * (1.0 - c.refund);
                     let fee = c.fee_ppm[l as usize] as f64 / PPM as f64;
                     let iaa_fee = s.platform.iaa_share_ppm[l as usize] as f64 / PPM as f64;
+                    // The operator's take as the ledger will compute it: commission on the net of
+                    // fees (or on the net), ad money on the Android part of IAP consumption.
+                    let kept = |f: f64| match s.platform.commission_base {
+                        CommissionBase::NetOfFees => (1.0 - f) * (1.0 - rate),
+                        CommissionBase::Net => 1.0 - f - rate,
+                    };
+                    let android = if c.ios_iap { s.platform.android_share } else { 1.0 };
                     let ad_money = if l == Landing::Douyin
                         && s.platform.ad_money_categories[cat]
                         && date >= s.platform.ad_money_from
                     {
-                        s.platform.ad_money_rate_ppm as f64 / PPM as f64 * iap
+                        s.platform.ad_money_rate_ppm as f64 / PPM as f64 * iap * android
                     } else {
                         0.0
                     };
-                    keep * (iap * (1.0 - fee - rate) + iaa * (1.0 - iaa_fee - rate) + ad_money)
+                    keep * (iap * kept(fee) + iaa * kept(iaa_fee) + ad_money)
                 };
                 let (td, tw) = (take(Landing::Douyin), take(Landing::Wechat));
                 let temp = (o.landing_tau * (td.abs() + tw.abs()) / 2.0).max(1e-12);

@@ -287,7 +287,11 @@ impl<'s> World<'s> {
         }
         self.creators.churn(s, self.rep_seed, day);
         // 12: daily metrics.
-        for p in self.market.plans.iter().filter(|p| p.open) {
+        // Plans in the square: open, started, and promotable (a WeChat landing needs the jump).
+        let jump = s.date(day) >= s.platform.jump_to_wechat_from;
+        let in_square =
+            |p: &&crate::operators::Plan| p.open && p.start_day <= day as i32 && (p.landing == Landing::Douyin || jump);
+        for p in self.market.plans.iter().filter(in_square) {
             flows[cell(p.category, p.landing)].add(Flow::OpenPlans, 1);
         }
         if let Some(log) = &mut self.plan_used {
