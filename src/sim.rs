@@ -195,49 +195,77 @@ impl<'s> World<'s> {
         );
         // 7-8: funnel and ledger. Cohorts of earlier days first, then today's views; the ledger
         // books in that fixed order, which decides which event crosses a budget.
-        // The day's buffers are kept across days: allocating them anew cost a page fault per 4 KiB.
-        let mut repeats = std::mem::take(&mut self.repeats);
+        // Work goes in chunks: a chunk's draws run in parallel, then the ledger books the chunk in
+        // order, so memory stays bounded by the chunk (not by millions of cohorts) and the order
+        // of booking is the same at any thread count. Buffers are kept across days: allocating
+        // them anew cost a page fault per 4 KiB.
+        const CHUNK: usize = 1 << 15;
         let rep_seed = self.rep_seed;
-        self.cohorts.par_iter_mut().map(|co| funnel::cohort_day(s, co, rep_seed, day)).collect_into_vec(&mut repeats);
-        for rev in repeats.iter().flatten() {
-            self.ledger.book(s, rev, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+        let mut repeats = std::mem::take(&mut self.repeats);
+        for lo in (0..self.cohorts.len()).step_by(CHUNK) {
+            let hi = (lo + CHUNK).min(self.cohorts.len());
+            self.cohorts[lo..hi]
+                .par_iter_mut()
+                .map(|co| funnel::cohort_day(s, co, rep_seed, day))
+                .collect_into_vec(&mut repeats);
+            for rev in repeats.iter().flatten() {
+                self.ledger.book(s, rev, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+            }
         }
         self.repeats = repeats;
         self.cohorts.retain(|c| c.days_left > 0);
         let mut outcomes = std::mem::take(&mut self.outcomes);
-        self.clips
-            .par_iter()
-            .map(|c| {
-                let src = Source {
-                    creator: c.creator,
-                    plan: c.plan,
-                    record: c.record,
-                    title: c.title,
-                    category: c.category,
-                    landing: c.landing,
-                };
-                let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
-                let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
-                funnel::convert(s, src, s.formats[c.format as usize].ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
-            })
-            .collect_into_vec(&mut outcomes);
-        for (c, o) in self.clips.iter().zip(&outcomes) {
-            let f = &mut flows[cell(c.category, c.landing)];
-            f.add(Flow::Impressions, c.imps as i64);
-            f.add(Flow::FreshReach, c.fresh as i64);
-            self.count_outcome(o, f);
-            let i = c.creator as usize;
-            self.creators.opens[i] += o.opens;
-            self.creators.payers[i] += o.payers;
-            self.market.plans[c.plan as usize].opens += o.opens;
-            self.records.opens[c.record as usize] += o.opens;
-        }
-        for (k, o) in outcomes.iter_mut().enumerate() {
-            self.ledger.book(s, &o.revenue, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
-            self.cohorts.extend(o.cohort.take());
-            if o.opens > 0 && !s.subsidies.is_empty() {
-                let c = &self.clips[k];
-                self.per_open_subsidy(c.creator, c.category, c.landing, o.opens, &mut flows, day);
+        for lo in (0..self.clips.len()).step_by(CHUNK) {
+            let hi = (lo + CHUNK).min(self.clips.len());
+            self.clips[lo..hi]
+                .par_iter()
+                .map(|c| {
+                    let src = Source {
+                        creator: c.creator,
+                        plan: c.plan,
+                        record: c.record,
+                        title: c.title,
+                        category: c.category,
+                        landing: c.landing,
+                    };
+                    let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
+                    let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
+                    funnel::convert(
+                        s,
+                        src,
+                        s.formats[c.format as usize].ctr,
+                        c.fresh,
+                        c.imps - c.fresh,
+                        &mut r,
+                        cohort_id,
+                    )
+                })
+                .collect_into_vec(&mut outcomes);
+            for (j, o) in outcomes.iter_mut().enumerate() {
+                let c = &self.clips[lo + j];
+                let (creator, category, landing) = (c.creator, c.category, c.landing);
+                let f = &mut flows[cell(category, landing)];
+                f.add(Flow::Impressions, c.imps as i64);
+                f.add(Flow::FreshReach, c.fresh as i64);
+                f.add(Flow::Opens, o.opens as i64);
+                f.add(Flow::Payers, o.payers as i64);
+                self.creators.opens[creator as usize] += o.opens;
+                self.creators.payers[creator as usize] += o.payers;
+                self.market.plans[c.plan as usize].opens += o.opens;
+                self.records.opens[c.record as usize] += o.opens;
+                self.ledger.book(
+                    s,
+                    &o.revenue,
+                    &mut self.market,
+                    &mut self.creators,
+                    &mut self.records,
+                    &mut flows,
+                    day,
+                );
+                self.cohorts.extend(o.cohort.take());
+                if o.opens > 0 && !s.subsidies.is_empty() {
+                    self.per_open_subsidy(creator, category, landing, o.opens, &mut flows, day);
+                }
             }
         }
         self.outcomes = outcomes;
