@@ -132,6 +132,8 @@ pub const METRICS: &[(&str, Unit)] = &[
     ("payout_top1_share", Unit::Share),
     ("payout_top10_share", Unit::Share),
     ("entry_earnings_warmup", Unit::Rmb),
+    ("creator_days", Unit::Count),
+    ("clip_days", Unit::Count),
 ];
 
 /// Index of a metric in [`METRICS`].

@@ -37,6 +37,9 @@ pub struct RepResult {
     pub top1: f64,
     pub top10: f64,
     pub plans: u32,
+    /// Active creators summed over days, and live clips summed over days (the work done).
+    pub creator_days: u64,
+    pub clip_days: u64,
     /// Mean trailing 30-day earnings of active creators at the end of the warm-up (E_bar), RMB.
     pub entry_earnings_warmup: f64,
     /// Per-creator and per-plan tables (replication 0 only).
@@ -67,6 +70,7 @@ pub struct World<'s> {
     /// `program_clips[i * nprog + k]`: creator i's clips in per-clip subsidy program k.
     program_clips: Vec<u32>,
     next_clip: u64,
+    clip_days: u64,
     daily: Vec<Vec<Flows>>,
     active_by_day: Vec<u32>,
     entry_earnings_warmup: f64,
@@ -131,6 +135,7 @@ impl<'s> World<'s> {
             stats: SquareStats { mean_revenue_rmb: prior, mean_opens: opens },
             learn_due: vec![Vec::new(); s.days as usize],
             next_clip: 0,
+            clip_days: 0,
             daily: Vec::with_capacity(s.days as usize),
             active_by_day: Vec::with_capacity(s.days as usize),
             entry_earnings_warmup: f64::NAN,
@@ -181,6 +186,7 @@ impl<'s> World<'s> {
             self.post(ch, day, &mut flows);
         }
         // 5: feed.
+        self.clip_days += self.clips.len() as u64;
         feed::serve(s, &mut self.clips, self.rep_seed, day);
         let mut paid = self.buy_traffic(&mut flows);
         // 6: audience.
@@ -476,6 +482,7 @@ impl<'s> World<'s> {
         let creators_paid = c.settled_fen.iter().filter(|x| **x > 0).count() as u32;
         let creator_earnings_fen = earnings.iter().sum();
         let (gini, top1, top10) = concentration(&mut earnings);
+        let creator_days = self.active_by_day.iter().map(|a| *a as u64).sum();
         RepResult {
             seed: self.rep_seed,
             totals,
@@ -490,6 +497,8 @@ impl<'s> World<'s> {
             top1,
             top10,
             plans: self.market.plans.len() as u32,
+            creator_days,
+            clip_days: self.clip_days,
             entry_earnings_warmup: self.entry_earnings_warmup,
             detail: self.plan_used.map(|plan_used| Detail { creators: self.creators, market: self.market, plan_used }),
         }
@@ -551,6 +560,8 @@ impl RepResult {
             self.top1,
             self.top10,
             self.entry_earnings_warmup,
+            self.creator_days as f64,
+            self.clip_days as f64,
         ]
     }
 }
