@@ -11,6 +11,20 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+/// Prints to stdout, ignoring a closed pipe (`cpsim schema | head` must not panic).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// A starter scenario with every section, commented.
 pub const STARTER: &str = include_str!("starter.toml");
 
@@ -39,6 +53,26 @@ pub enum Command {
     Init,
     /// Print the reference of every scenario key (Markdown)
     Schema,
+    /// Paired comparison of two scenarios with common random numbers: A, B, B - A and the 95%
+    /// interval of the difference, per headline metric
+    Compare {
+        /// Scenario A (the reference)
+        a: PathBuf,
+        /// Scenario B (the change)
+        b: PathBuf,
+        /// Output folder; the comparison goes to OUT/compare-<a>-vs-<b>/paired.csv
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+        /// Replications of both (default: A's)
+        #[arg(long)]
+        reps: Option<u32>,
+        /// Master seed of both (default: A's)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores)
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Redraw the charts and report of a result folder from its saved files, without re-running
     Chart {
         /// Result folders (OUT/<stem>, or OUT/<stem>/<variant> of a sweep)
@@ -83,6 +117,9 @@ pub struct RunArgs {
     /// join the shards with `cpsim merge`
     #[arg(long, value_name = "K/N")]
     pub shard: Option<ShardSpec>,
+    /// Run even when the estimate of memory or work exceeds the machine's limits
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +159,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 let s = &st.variants[0].scenario;
                 let variants =
                     if st.is_sweep() { format!(", {} sweep variants", st.variants.len()) } else { String::new() };
-                println!(
+                outln!(
                     "{}: ok ({} categories, {} creators, {} titles, {} days, {} replications{variants})",
                     f.display(),
                     s.categories.len(),
@@ -135,18 +172,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Init => {
-            print!("{STARTER}");
+            out!("{STARTER}");
             Ok(())
         }
         Command::Schema => {
-            print!("{}", scenario::schema::reference());
+            out!("{}", scenario::schema::reference());
             Ok(())
         }
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
+        Command::Compare { a, b, out, reps, seed, threads } => compare(&a, &b, &out, reps, seed, threads),
         Command::Chart { dirs } => {
             for d in &dirs {
                 let written = crate::charts::draw_scenario(d).map_err(OutputError::from)?;
-                println!("{}: {} files drawn", d.display(), written.len());
+                outln!("{}: {} files drawn", d.display(), written.len());
             }
             Ok(())
         }
@@ -243,6 +281,17 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     let studies: Vec<Study> = args.files.iter().map(|f| sweep::load(f, ov)).collect::<Result<_, _>>()?;
     debug_assert_eq!(stems, studies.iter().map(|s| s.stem.clone()).collect::<Vec<_>>());
     output::check_writable(&args.out)?;
+    // Before any allocation in proportion to the run: refuse absurd sizes (see guard.rs).
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    crate::guard::guard(&studies, threads, args.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    // One run at a time per output folder (shards of one run share it, so they do not lock).
+    let _lock = match args.shard {
+        None => Some(crate::lock::OutLock::acquire(&args.out).map_err(|e| CliError::Usage(e.to_string()))?),
+        Some(_) => None,
+    };
+    if args.shard.is_none() {
+        output::remove_stale_temps(&args.out, &stems);
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.threads {
         builder = builder.num_threads(n);
@@ -297,7 +346,7 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
         let dir = args.out.join("compare");
         crate::charts::draw_compare(&plain, &dir).map_err(OutputError::from)?;
         if !args.quiet {
-            println!("comparison of {} scenarios in {}", plain.len(), dir.display());
+            outln!("comparison of {} scenarios in {}", plain.len(), dir.display());
         }
     }
     if !args.quiet {
@@ -311,8 +360,9 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
 fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
     if st.is_sweep() {
         output::write_sweep(&out.join(&st.stem), st)?;
+        crate::charts::draw_sweep(&out.join(&st.stem)).map_err(OutputError::from)?;
         if !quiet {
-            println!(
+            outln!(
                 "{}: {} variants, results in {}",
                 st.stem,
                 st.variants.len(),
@@ -321,8 +371,8 @@ fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
         }
     } else if !quiet {
         let dir = target(out, st, 0);
-        println!("{}: {}", st.variants[0].scenario.name, output::headline(&dir).unwrap_or_default());
-        println!("  results in {}", dir.display());
+        outln!("{}: {}", st.variants[0].scenario.name, output::headline(&dir).unwrap_or_default());
+        outln!("  results in {}", dir.display());
     }
     Ok(())
 }
@@ -377,7 +427,7 @@ fn run_shard(
         };
         let dir = shard::write_shard(&shard::shards_root(&args.out, &st.stem), &st.text, &manifest, &units)?;
         if !args.quiet {
-            println!(
+            outln!(
                 "{}: shard {}/{} ({} replications) written to {}",
                 st.stem,
                 spec.k,
@@ -424,5 +474,79 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>, quiet: bool) -> Result<(), CliErr
         }
         finish_study(&out_dir, st, quiet)?;
     }
+    Ok(())
+}
+
+fn compare(
+    a: &Path,
+    b: &Path,
+    out: &Path,
+    reps: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> Result<(), CliError> {
+    if reps == Some(0) || threads == Some(0) {
+        return Err(CliError::Usage("--reps and --threads must be at least 1".into()));
+    }
+    let sa = sweep::load(a, Overrides { replications: reps, seed })?;
+    // B runs with A's replications and seed: the same streams for the same entities.
+    let base = &sa.variants[0].scenario;
+    let ov = Overrides { replications: Some(base.replications), seed: Some(base.seed) };
+    let sb = sweep::load(b, ov)?;
+    if sa.is_sweep() || sb.is_sweep() {
+        return Err(CliError::Usage("compare takes two plain scenarios, not sweeps".into()));
+    }
+    let dir = out.join(format!("compare-{}-vs-{}", sa.stem, sb.stem));
+    output::check_writable(out)?;
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n);
+    }
+    let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
+    let studies = vec![sa, sb];
+    let units = runner::units(&studies);
+    let data: Mutex<Vec<(Unit, RepData)>> = Mutex::new(Vec::new());
+    pool.install(|| {
+        runner::run_units(
+            &studies,
+            &units,
+            &STOP,
+            &|u, d| {
+                data.lock().unwrap_or_else(|e| e.into_inner()).push((u, d.clone()));
+                Ok::<(), CliError>(())
+            },
+            &|_, _, _| Ok(()),
+        )
+    })?;
+    let mut data = data.into_inner().unwrap_or_else(|e| e.into_inner());
+    data.sort_by_key(|(u, _)| *u);
+    let side = |k: usize| data.iter().filter(|(u, _)| u.study == k).map(|(_, d)| d.clone()).collect::<Vec<_>>();
+    let rows = crate::compare::paired(&side(0), &side(1));
+    std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io { path: dir.clone(), source })?;
+    let path = dir.join("paired.csv");
+    std::fs::write(&path, crate::compare::csv(&rows))
+        .map_err(|source| OutputError::Io { path: path.clone(), source })?;
+    outln!(
+        "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
+        "metric",
+        "A",
+        "B",
+        "B - A",
+        "95% interval of B - A",
+        "var. red."
+    );
+    for r in rows.iter().filter(|r| r.metric != "entry_earnings_warmup") {
+        outln!(
+            "{:<22} {:>16.2} {:>16.2} {:>16.2} {:>16.2} {:>16.2} {:>8.1}x",
+            r.metric,
+            r.a.mean,
+            r.b.mean,
+            r.diff.mean,
+            r.diff.lo,
+            r.diff.hi,
+            r.variance_reduction
+        );
+    }
+    outln!("written to {}", path.display());
     Ok(())
 }

@@ -17,6 +17,7 @@ mod html;
 mod inequality;
 mod payouts;
 mod plans;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 
 pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
 pub use html::{base64_encode, escape_html};
+pub use sweep::draw_sweep;
 
 /// Width and height in pixels of every chart.
 pub const CHART_SIZE: (u32, u32) = (1200, 800);

@@ -1,0 +1,68 @@
+//! Paired comparison of two scenarios: the same replication seeds on both sides (common random
+//! numbers), so the interval of a difference B - A is much narrower than that of either run.
+
+use crate::metrics::{stat, Stat, Unit, METRICS};
+use crate::runner::RepData;
+use std::fmt::Write as _;
+
+/// One metric of a paired comparison.
+#[derive(Clone, Debug)]
+pub struct PairedRow {
+    pub metric: &'static str,
+    pub unit: Unit,
+    pub a: Stat,
+    pub b: Stat,
+    /// Mean and 95% interval of the per-replication differences B - A.
+    pub diff: Stat,
+    /// How many times smaller the variance of the paired difference is than that of the
+    /// difference of two independent runs (var A + var B) / var(B - A); NaN when undefined.
+    pub variance_reduction: f64,
+}
+
+/// Compares replication r of A with replication r of B, metric by metric.
+pub fn paired(a: &[RepData], b: &[RepData]) -> Vec<PairedRow> {
+    let n = a.len().min(b.len());
+    METRICS
+        .iter()
+        .enumerate()
+        .map(|(k, (metric, unit))| {
+            let pairs: Vec<(f64, f64)> = (0..n).filter_map(|r| Some((a[r].metrics[k]?, b[r].metrics[k]?))).collect();
+            let xs: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+            let ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+            let ds: Vec<f64> = pairs.iter().map(|p| p.1 - p.0).collect();
+            let (sa, sb, sd) = (stat(&xs), stat(&ys), stat(&ds));
+            let unpaired = sa.sd * sa.sd + sb.sd * sb.sd;
+            let variance_reduction = if sd.sd > 0.0 { unpaired / (sd.sd * sd.sd) } else { f64::NAN };
+            PairedRow { metric, unit: *unit, a: sa, b: sb, diff: sd, variance_reduction }
+        })
+        .collect()
+}
+
+fn fmt(x: f64, unit: Unit) -> String {
+    match unit {
+        _ if !x.is_finite() => String::new(),
+        Unit::Share => format!("{x:.6}"),
+        _ => format!("{x:.2}"),
+    }
+}
+
+/// The comparison as CSV: metric, unit, A, B, B - A with its 95% interval, variance reduction.
+pub fn csv(rows: &[PairedRow]) -> String {
+    let mut out = String::from("metric,unit,a_mean,b_mean,diff_mean,diff_ci95_low,diff_ci95_high,variance_reduction\n");
+    for r in rows {
+        let u = r.unit;
+        let vr = if r.variance_reduction.is_finite() { format!("{:.1}", r.variance_reduction) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{vr}",
+            r.metric,
+            u.name(),
+            fmt(r.a.mean, u),
+            fmt(r.b.mean, u),
+            fmt(r.diff.mean, u),
+            fmt(r.diff.lo, u),
+            fmt(r.diff.hi, u)
+        );
+    }
+    out
+}
