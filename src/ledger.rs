@@ -23,6 +23,43 @@ pub struct Ledger {
     trailing_out: Vec<Vec<(u32, Fen)>>,
     /// What each subsidy program has left.
     pub subsidy_left: Vec<Fen>,
+    /// Today's accruals by (creator, cell) and earnings by creator, summed before they are
+    /// queued: one entry per creator a day instead of one per event keeps the queues small
+    /// (at a million creators, per-event entries took gigabytes).
+    accrued_today: Tally,
+    earned_today: Tally,
+    ncells: usize,
+}
+
+/// Sums amounts by key over a day, remembering the keys in the order first touched.
+#[derive(Default)]
+struct Tally {
+    sum: Vec<Fen>,
+    touched: Vec<u32>,
+}
+
+impl Tally {
+    fn add(&mut self, key: usize, amount: Fen) {
+        if key >= self.sum.len() {
+            self.sum.resize(key + 1, 0);
+        }
+        if self.sum[key] == 0 {
+            self.touched.push(key as u32);
+        }
+        self.sum[key] += amount;
+    }
+
+    /// Hands out (key, total) in first-touch order and resets. Amounts are positive, so a key
+    /// whose sum is 0 was never touched.
+    fn drain(&mut self, mut f: impl FnMut(u32, Fen)) {
+        for &k in &self.touched {
+            let v = std::mem::take(&mut self.sum[k as usize]);
+            if v != 0 {
+                f(k, v);
+            }
+        }
+        self.touched.clear();
+    }
 }
 
 /// The cell of a (category, landing) pair in per-day flows.
@@ -54,6 +91,9 @@ impl Ledger {
             beyond_horizon_fen: 0,
             trailing_out: vec![Vec::new(); s.days as usize],
             subsidy_left: s.subsidies.iter().map(|p| p.budget_fen).collect(),
+            accrued_today: Tally::default(),
+            earned_today: Tally::default(),
+            ncells: 2 * s.categories.len(),
         }
     }
 
@@ -156,11 +196,8 @@ impl Ledger {
             plan.review_net_fen += net_for_learning - commission;
         }
         if commission > 0 && src.creator != NONE {
-            let t = settlement_day(s, day);
-            match self.due.get_mut(t as usize) {
-                Some(q) => q.push((src.creator, cell(src.category, src.landing) as u16, commission)),
-                None => self.beyond_horizon_fen += commission,
-            }
+            let key = src.creator as usize * self.ncells + cell(src.category, src.landing);
+            self.accrued_today.add(key, commission);
             for k in 0..s.subsidies.len() {
                 let p = &s.subsidies[k];
                 if p.form == SubsidyForm::CommissionTopup
@@ -169,22 +206,14 @@ impl Ledger {
                     && date <= p.to
                 {
                     let amount = share(commission, p.topup_ppm).min(self.subsidy_left[k]);
-                    self.pay_subsidy(k, src.creator, amount, creators, f, day);
+                    self.pay_subsidy(k, src.creator, amount, creators, f);
                 }
             }
         }
     }
 
     /// Pays a subsidy (platform money) to a creator at once, from program `k`'s budget.
-    pub fn pay_subsidy(
-        &mut self,
-        k: usize,
-        creator: u32,
-        amount: Fen,
-        creators: &mut Creators,
-        f: &mut Flows,
-        day: u32,
-    ) {
+    pub fn pay_subsidy(&mut self, k: usize, creator: u32, amount: Fen, creators: &mut Creators, f: &mut Flows) {
         let amount = amount.min(self.subsidy_left[k]);
         if amount <= 0 {
             return;
@@ -192,24 +221,38 @@ impl Ledger {
         self.subsidy_left[k] -= amount;
         creators.subsidy_fen[creator as usize] += amount;
         f.add(Flow::Subsidies, amount);
-        self.earn(creator, amount, creators, day);
+        self.earn(creator, amount, creators);
     }
 
-    fn earn(&mut self, creator: u32, amount: Fen, creators: &mut Creators, day: u32) {
+    fn earn(&mut self, creator: u32, amount: Fen, creators: &mut Creators) {
         creators.trailing_fen[creator as usize] += amount;
-        if let Some(q) = self.trailing_out.get_mut((day + TRAILING_DAYS) as usize) {
-            q.push((creator, amount));
-        }
+        self.earned_today.add(creator as usize, amount);
     }
 
-    /// Step 9: settles what is due today, and lets earnings older than 30 days leave the trailing sums.
-    pub fn settle(&mut self, creators: &mut Creators, flows: &mut [Flows], day: u32) {
-        let due = std::mem::take(&mut self.due[day as usize]);
-        for &(creator, cell, amount) in &due {
+    /// Step 9: queues today's accruals for their settlement day, settles what is due today, and
+    /// lets earnings older than 30 days leave the trailing sums. Runs after every payment of the
+    /// day, so with a delay of 0 days commission settles on the day it accrues.
+    pub fn settle(&mut self, s: &Scenario, creators: &mut Creators, flows: &mut [Flows], day: u32) {
+        let t = settlement_day(s, day) as usize;
+        let ncells = self.ncells as u32;
+        let (due, beyond) = (&mut self.due, &mut self.beyond_horizon_fen);
+        self.accrued_today.drain(|key, amount| match due.get_mut(t) {
+            Some(q) => q.push((key / ncells, (key % ncells) as u16, amount)),
+            None => *beyond += amount,
+        });
+        let today = std::mem::take(&mut self.due[day as usize]);
+        for &(creator, cell, amount) in &today {
             creators.settled_fen[creator as usize] += amount;
             flows[cell as usize].add(Flow::CommissionSettled, amount);
-            self.earn(creator, amount, creators, day);
+            self.earn(creator, amount, creators);
         }
+        let out = (day + TRAILING_DAYS) as usize;
+        let trailing_out = &mut self.trailing_out;
+        self.earned_today.drain(|creator, amount| {
+            if let Some(q) = trailing_out.get_mut(out) {
+                q.push((creator, amount));
+            }
+        });
         for (creator, amount) in std::mem::take(&mut self.trailing_out[day as usize]) {
             creators.trailing_fen[creator as usize] -= amount;
         }

@@ -303,7 +303,7 @@ impl<'s> World<'s> {
             self.cohorts.extend(o.cohort);
         }
         // 9: settlement.
-        self.ledger.settle(&mut self.creators, &mut flows, day);
+        self.ledger.settle(s, &mut self.creators, &mut flows, day);
         // 10: clips escalate, decay and expire; their creators learn once the window closes.
         self.expired.clear();
         feed::age(s, &mut self.clips, &mut self.expired, self.rep_seed, day);
@@ -387,7 +387,7 @@ impl<'s> World<'s> {
                 let n = &mut self.program_clips[i * nprog + k];
                 if *n < p.first_clips {
                     *n += 1;
-                    self.ledger.pay_subsidy(k, ch.creator, p.per_clip_fen, &mut self.creators, f, day);
+                    self.ledger.pay_subsidy(k, ch.creator, p.per_clip_fen, &mut self.creators, f);
                 }
             }
         }
@@ -406,7 +406,7 @@ impl<'s> World<'s> {
         for (k, p) in self.s.subsidies.iter().enumerate() {
             if p.form == SubsidyForm::PerOpen && p.categories[category as usize] && date >= p.from && date <= p.to {
                 let f = &mut flows[cell(category, landing)];
-                self.ledger.pay_subsidy(k, creator, p.per_open_fen * opens as Fen, &mut self.creators, f, day);
+                self.ledger.pay_subsidy(k, creator, p.per_open_fen * opens as Fen, &mut self.creators, f);
             }
         }
     }
