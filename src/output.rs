@@ -42,6 +42,35 @@ pub fn file_hash(bytes: &[u8]) -> String {
     format!("fnv1a64:{h:016x}")
 }
 
+/// A text cell of a CSV file (a name that came from a scenario: a category id, a swept value):
+/// quoted per RFC 4180 when it holds a comma, a quote, a line break or edge spaces, and, when it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return, prefixed with `'` so a spreadsheet
+/// never reads it as a formula (CSV injection). Numbers the simulator writes never pass here.
+pub fn csv_field(s: &str) -> String {
+    let neutral = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    let needs_quotes = neutral.contains([',', '"', '\n', '\r'])
+        || neutral.starts_with(char::is_whitespace)
+        || neutral.ends_with(char::is_whitespace);
+    if needs_quotes {
+        format!("\"{}\"", neutral.replace('"', "\"\""))
+    } else {
+        neutral
+    }
+}
+
+/// A swept parameter's value as a CSV cell: a string is text (escaped by [`csv_field`]); a
+/// number, boolean or date is written as TOML writes it (a negative number keeps its sign), and
+/// an array or table, which may hold strings, is escaped as text.
+pub fn csv_param(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => csv_field(s),
+        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) | toml::Value::Datetime(_) => {
+            v.to_string()
+        }
+        other => csv_field(&other.to_string()),
+    }
+}
+
 fn fmt_value(x: f64, unit: Unit) -> String {
     if !x.is_finite() {
         return String::new();
@@ -64,6 +93,47 @@ pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
     fs::remove_file(&probe).map_err(io(&probe))
 }
 
+/// The pid in a temporary name written by this module (`.NAME.tmp-PID`, `.NAME.old-PID`,
+/// `.cpsim-write-test-PID`).
+fn temp_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, pid) = name
+        .rsplit_once(".tmp-")
+        .or_else(|| name.rsplit_once(".old-"))
+        .or_else(|| name.rsplit_once(".cpsim-write-test-"))?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes temporary files and folders left beside results by runs that died (killed, power
+/// loss) in `out` and in `out/<stem>` for each stem; those of a live process are kept. Returns
+/// what was removed.
+pub fn remove_stale_temps(out: &Path, stems: &[String]) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let mut dirs = vec![out.to_path_buf()];
+    dirs.extend(stems.iter().map(|s| out.join(s)));
+    for dir in dirs {
+        let Ok(rd) = fs::read_dir(&dir) else { continue };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = temp_pid(&name) else { continue };
+            if pid == std::process::id() || crate::lock::pid_alive(pid) {
+                continue;
+            }
+            let p = e.path();
+            let gone = if p.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            if gone.is_ok() {
+                removed.push(p);
+            }
+        }
+    }
+    removed
+}
+
 /// Writes one variant's results to `target`, atomically: into a temporary folder beside it,
 /// then renamed into place, so a reader never sees a half-written result.
 pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) -> Result<(), OutputError> {
@@ -81,8 +151,18 @@ pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Prove
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
+    // An old result is first renamed aside (atomic), never deleted in place: a run killed
+    // during a long `remove_dir_all` would otherwise leave a half-deleted result folder.
+    // Killed between the two renames, the target is absent and `.NAME.old-PID` is stale.
     if target.exists() {
-        fs::remove_dir_all(target).map_err(io(target))?;
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
+        fs::rename(target, &old).map_err(io(target))?;
+        fs::rename(&tmp, target).map_err(io(target))?;
+        let _ = fs::remove_dir_all(&old);
+        return Ok(());
     }
     fs::rename(&tmp, target).map_err(io(target))
 }
@@ -198,7 +278,7 @@ fn daily_csv(s: &Scenario, reps: &[RepData]) -> String {
                 t
             };
             let per_rep: Vec<Flows> = reps.iter().map(sum).collect();
-            let _ = write!(out, "{day},{},{scope},{key}", s.date(day as u32));
+            let _ = write!(out, "{day},{},{scope},{}", s.date(day as u32), csv_field(key));
             for f in &flows {
                 let vals: Vec<f64> = per_rep.iter().map(|t| t.get(*f) as f64).collect();
                 let unit = if f.is_money() { Unit::Rmb } else { Unit::Count };
@@ -270,7 +350,7 @@ pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputErr
     let mut out = String::from("variant");
     for p in &st.param_names {
         out.push(',');
-        out.push_str(p);
+        out.push_str(&csv_field(p));
     }
     for (m, _) in METRICS {
         let _ = write!(out, ",{m}_mean,{m}_ci95_low,{m}_ci95_high");
@@ -279,12 +359,8 @@ pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputErr
     for v in &st.variants {
         out.push_str(&v.name);
         for (_, val) in &v.params {
-            let text = match val {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
             out.push(',');
-            out.push_str(&text);
+            out.push_str(&csv_param(val));
         }
         let rows = read_summary(&dir.join(&v.name))?;
         for (m, _) in METRICS {

@@ -3,6 +3,7 @@
 
 use crate::money::format_rmb;
 use crate::operators::UNLIMITED;
+use crate::output::csv_field;
 use crate::scenario::Scenario;
 use crate::sim::Detail;
 use std::fmt::Write as _;
@@ -46,7 +47,7 @@ fn plans_csv(s: &Scenario, d: &Detail) -> String {
             out,
             "{k},{},{},{},{:.6},{budget},{},{},{},{},{},{},{},{}",
             p.title,
-            s.categories[p.category as usize].id,
+            csv_field(&s.categories[p.category as usize].id),
             p.landing.id(),
             p.rate_ppm as f64 / 1e6,
             format_rmb(p.used_fen),

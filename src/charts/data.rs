@@ -342,6 +342,14 @@ impl Row<'_> {
 }
 
 /// A CSV error as [`ChartError::BadRow`] with the line it happened on.
+/// Undoes the output's guard against spreadsheet formulas: a text cell written as `'=x` is `=x`.
+fn unneutralise(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
 pub(super) fn csv_err(path: &Path, e: &csv::Error) -> ChartError {
     ChartError::BadRow { path: path.to_path_buf(), line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
 }
@@ -394,7 +402,7 @@ fn read_daily(path: &Path) -> Result<Vec<DailyRow>, ChartError> {
             day: row.int(rec, day, "day")?,
             date: rec.get(date).unwrap_or("").to_string(),
             scope: rec.get(scope).unwrap_or("").to_string(),
-            key: rec.get(key).unwrap_or("").to_string(),
+            key: unneutralise(rec.get(key).unwrap_or("")),
             gmv: v[0],
             refunds: v[1],
             platform_fees: v[2],
@@ -434,7 +442,7 @@ fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
         plans.push(Plan {
             id: rec.get(plan).unwrap_or("").to_string(),
             title: title.and_then(|i| rec.get(i)).unwrap_or("").to_string(),
-            category: category.and_then(|i| rec.get(i)).unwrap_or("").to_string(),
+            category: unneutralise(category.and_then(|i| rec.get(i)).unwrap_or("")),
             budget,
             commission: row.num(rec, commission, "commission")?,
             budget_out_day: out,
