@@ -4,9 +4,11 @@
 //! unknown keys, with line, column and a caret from the toml crate), then [`validate`] checks every
 //! value and names the key path and line of each bad one.
 
+mod categories;
 pub mod defaults;
 pub mod raw;
 pub mod schema;
+mod sections;
 mod validate;
 
 use crate::calendar::Date;
