@@ -65,6 +65,23 @@ pub fn legend_font() -> FontDesc<'static> {
     font(17.0)
 }
 
+/// The legend box of every chart: translucent white, black border, the legend font.
+pub fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(legend_font())
+        .draw()?;
+    Ok(())
+}
+
 /// Ten distinguishable colours (Tableau 10), used for series in order.
 pub const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4E, 0x79, 0xA7),

@@ -131,14 +131,7 @@ pub fn draw_lorenz(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
             .label(note)
             .legend(|(x, y)| Rectangle::new([(x, y), (x + 1, y + 1)], WHITE.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(legend_font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -199,13 +192,6 @@ pub fn draw_ccdf(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .label(format!("Replication 0: {} creators with earnings > 0 (max {})", thousands(n as f64, 0), rmb(xmax)))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
         chart.draw_series(pts.iter().step_by((pts.len() / 200).max(1)).map(|p| Circle::new(*p, 3, c.filled())))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(legend_font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }

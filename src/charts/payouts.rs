@@ -201,12 +201,5 @@ fn stacked(root: &Root, title: &str, y_desc: &str, dates: &[String], layers: &[L
         .draw_series(LineSeries::new(xs().zip(total.values.iter().cloned()), BLACK.stroke_width(2)))?
         .label(total.label.clone())
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(legend_font())
-        .draw()?;
-    Ok(())
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }

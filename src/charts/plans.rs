@@ -136,13 +136,6 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
                 .label("Budget ran out on this day")
                 .legend(|(x, y)| Circle::new((x + 9, y), 7, BLACK.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(legend_font())
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
