@@ -15,20 +15,23 @@ pub const TRAILING_DAYS: u32 = 30;
 
 /// Commission waiting to settle, and the bookkeeping of trailing earnings and subsidy budgets.
 pub struct Ledger {
-    /// `due[t]`: (creator, cell, amount) settling on day t.
-    due: Vec<Vec<(u32, u16, Fen)>>,
+    /// `due[t]`: (creator, amount) settling on day t, and `due_cells[t]` the same money by cell
+    /// (the flows need it by cell, the creators by creator; keying one queue by both made the
+    /// day's sums a 10-million-entry table at national scale, a cache miss per event).
+    due: Vec<Vec<(u32, Fen)>>,
+    due_cells: Vec<Vec<Fen>>,
     /// Accrued commission whose settlement day falls after the horizon.
     pub beyond_horizon_fen: Fen,
     /// `trailing_out[t]`: earnings that leave the 30-day trailing window on day t.
     trailing_out: Vec<Vec<(u32, Fen)>>,
     /// What each subsidy program has left.
     pub subsidy_left: Vec<Fen>,
-    /// Today's accruals by (creator, cell) and earnings by creator, summed before they are
-    /// queued: one entry per creator a day instead of one per event keeps the queues small
+    /// Today's accruals by creator (and by cell) and earnings by creator, summed before they
+    /// are queued: one entry per creator a day instead of one per event keeps the queues small
     /// (at a million creators, per-event entries took gigabytes).
     accrued_today: Tally,
+    accrued_cells_today: Vec<Fen>,
     earned_today: Tally,
-    ncells: usize,
 }
 
 /// Sums amounts by key over a day, remembering the keys in the order first touched.
@@ -88,12 +91,13 @@ impl Ledger {
     pub fn new(s: &Scenario) -> Ledger {
         Ledger {
             due: vec![Vec::new(); s.days as usize],
+            due_cells: vec![vec![0; 2 * s.categories.len()]; s.days as usize],
             beyond_horizon_fen: 0,
             trailing_out: vec![Vec::new(); s.days as usize],
             subsidy_left: s.subsidies.iter().map(|p| p.budget_fen).collect(),
             accrued_today: Tally::default(),
+            accrued_cells_today: vec![0; 2 * s.categories.len()],
             earned_today: Tally::default(),
-            ncells: 2 * s.categories.len(),
         }
     }
 
@@ -196,8 +200,8 @@ impl Ledger {
             plan.review_net_fen += net_for_learning - commission;
         }
         if commission > 0 && src.creator != NONE {
-            let key = src.creator as usize * self.ncells + cell(src.category, src.landing);
-            self.accrued_today.add(key, commission);
+            self.accrued_today.add(src.creator as usize, commission);
+            self.accrued_cells_today[cell(src.category, src.landing)] += commission;
             for k in 0..s.subsidies.len() {
                 let p = &s.subsidies[k];
                 if p.form == SubsidyForm::CommissionTopup
@@ -234,16 +238,24 @@ impl Ledger {
     /// day, so with a delay of 0 days commission settles on the day it accrues.
     pub fn settle(&mut self, s: &Scenario, creators: &mut Creators, flows: &mut [Flows], day: u32) {
         let t = settlement_day(s, day) as usize;
-        let ncells = self.ncells as u32;
         let (due, beyond) = (&mut self.due, &mut self.beyond_horizon_fen);
-        self.accrued_today.drain(|key, amount| match due.get_mut(t) {
-            Some(q) => q.push((key / ncells, (key % ncells) as u16, amount)),
+        self.accrued_today.drain(|creator, amount| match due.get_mut(t) {
+            Some(q) => q.push((creator, amount)),
             None => *beyond += amount,
         });
+        for (k, amount) in self.accrued_cells_today.iter_mut().enumerate() {
+            if let Some(q) = self.due_cells.get_mut(t) {
+                q[k] += std::mem::take(amount);
+            } else {
+                *amount = 0;
+            }
+        }
+        for (k, amount) in self.due_cells[day as usize].iter().enumerate() {
+            flows[k].add(Flow::CommissionSettled, *amount);
+        }
         let today = std::mem::take(&mut self.due[day as usize]);
-        for &(creator, cell, amount) in &today {
+        for &(creator, amount) in &today {
             creators.settled_fen[creator as usize] += amount;
-            flows[cell as usize].add(Flow::CommissionSettled, amount);
             self.earn(creator, amount, creators);
         }
         let out = (day + TRAILING_DAYS) as usize;
@@ -261,6 +273,6 @@ impl Ledger {
     /// Accrued commission not settled by the horizon, computed from the queue itself (so the
     /// identity accrued = settled + unsettled is a real check, not a definition).
     pub fn unsettled(&self) -> Fen {
-        self.beyond_horizon_fen + self.due.iter().flatten().map(|e| e.2).sum::<Fen>()
+        self.beyond_horizon_fen + self.due.iter().flatten().map(|e| e.1).sum::<Fen>()
     }
 }
