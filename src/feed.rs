@@ -38,7 +38,7 @@ pub struct Clip {
 
 /// Revenue-per-clip accumulators, kept after a clip leaves the feed until its last payer
 /// cohort's window closes and the creator learns from it. Slots are reused through a free list.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Records {
     pub net_fen: Vec<i64>,
     pub opens: Vec<u64>,

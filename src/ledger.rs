@@ -14,6 +14,7 @@ use crate::scenario::{CommissionBase, Landing, Scenario, Settlement, SubsidyForm
 pub const TRAILING_DAYS: u32 = 30;
 
 /// Commission waiting to settle, and the bookkeeping of trailing earnings and subsidy budgets.
+#[derive(Clone)]
 pub struct Ledger {
     /// `due[t]`: (creator, amount) settling on day t, and `due_cells[t]` the same money by cell
     /// (the flows need it by cell, the creators by creator; keying one queue by both made the
@@ -35,7 +36,7 @@ pub struct Ledger {
 }
 
 /// Sums amounts by key over a day, remembering the keys in the order first touched.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Tally {
     sum: Vec<Fen>,
     touched: Vec<u32>,

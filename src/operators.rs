@@ -73,7 +73,7 @@ impl Plan {
 }
 
 /// Titles and plans of one replication.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Market {
     pub titles: Vec<Title>,
     pub plans: Vec<Plan>,

@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 use rand::Rng;
 
 /// All creators ever active in a replication; index = creator id.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Creators {
     /// Categories per creator, the stride of `ln_affinity` and `learned_rmb`.
     pub ncat: usize,

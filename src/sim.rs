@@ -147,6 +147,24 @@ impl<'s> World<'s> {
         }
     }
 
+    /// The live clips, the square's category means, the ledger and the revenue records: read
+    /// access for the stage benchmarks (`benches/stages.rs`), which start from a real day's state.
+    pub fn clips(&self) -> &[Clip] {
+        &self.clips
+    }
+    pub fn stats(&self) -> &SquareStats {
+        &self.stats
+    }
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+    pub fn cohorts(&self) -> &[Cohort] {
+        &self.cohorts
+    }
+
     /// Runs every day and returns the replication's results.
     pub fn run(mut self) -> RepResult {
         for day in 0..self.s.days {

@@ -41,6 +41,7 @@ pub struct SquareView {
 }
 
 /// State the square keeps across days: the category means behind priors and subsidy estimates.
+#[derive(Clone)]
 pub struct SquareStats {
     /// Mean net revenue per clip by category, RMB (the prior of EPC and of new creators).
     pub mean_revenue_rmb: Vec<f64>,
