@@ -10,6 +10,7 @@
 use cpsim::audience;
 use cpsim::feed::{self, Clip};
 use cpsim::funnel::{self, Cohort, Revenue, Source};
+use cpsim::ledger::{self, Booking};
 use cpsim::metrics::Flows;
 use cpsim::rng::{self, Kind};
 use cpsim::scenario::{self, Scenario};
@@ -181,19 +182,43 @@ fn funnel_cohorts(b: Bencher) {
     });
 }
 
-/// Steps 8-9: the ledger books the day's revenue of every cohort and clip, then settles.
+/// Step 8, the split: refunds, fees, commission and ad money of every revenue event, to the fen.
+#[divan::bench(sample_count = 10)]
+fn ledger_split(b: Bencher) {
+    let st = state();
+    let plans = &st.world.market.plans;
+    let date = st.s.date(DAY);
+    b.bench_local(|| {
+        st.revenue
+            .iter()
+            .map(|r| {
+                ledger::split(st.s, r, plans.get(r.source.plan as usize).map_or(0, |p| p.rate_ppm), date).commission
+            })
+            .sum::<i64>()
+    });
+}
+
+/// Steps 8-9, the booking: budget caps, flows, subsidies, per-creator and per-clip sums of every
+/// split event, then settlement.
 #[divan::bench(sample_count = 10)]
 fn ledger_book_settle(b: Bencher) {
     let st = state();
     let w = &st.world;
     let ncells = 2 * st.s.categories.len();
-    b.with_inputs(|| (w.ledger().clone(), w.market.clone(), w.creators.clone(), w.records().clone()))
-        .bench_local_values(|(mut ledger, mut market, mut creators, mut records)| {
+    let plans = &w.market.plans;
+    let date = st.s.date(DAY);
+    let split: Vec<Booking> = st
+        .revenue
+        .iter()
+        .map(|r| ledger::split(st.s, r, plans.get(r.source.plan as usize).map_or(0, |p| p.rate_ppm), date))
+        .collect();
+    b.with_inputs(|| (split.clone(), w.ledger().clone(), w.market.clone(), w.creators.clone(), w.records().clone()))
+        .bench_local_values(|(mut events, mut ledger, mut market, mut creators, mut records)| {
             let mut flows = vec![Flows::default(); ncells];
-            for rev in &st.revenue {
-                ledger.book(st.s, rev, &mut market, &mut creators, &mut records, &mut flows, DAY);
-            }
-            ledger.settle(st.s, &mut creators, &mut flows, DAY);
+            pool1(|| {
+                ledger.book_all(st.s, &mut events, &mut market, &mut creators, &mut records, &mut flows, DAY);
+                ledger.settle(st.s, &mut creators, &mut flows, DAY);
+            });
             (ledger, market, creators, records)
         });
 }

@@ -2,13 +2,15 @@
 //! budget and operator net, to the fen; queues commission for settlement; pays subsidies and ad
 //! money (MODEL.md sec. 8).
 
+use crate::calendar::Date;
 use crate::feed::Records;
 use crate::funnel::{Revenue, NONE};
 use crate::metrics::{Flow, Flows};
-use crate::money::{share, Fen, PPM};
+use crate::money::{share, Fen, Ppm, PPM};
 use crate::operators::{Market, UNLIMITED};
 use crate::population::Creators;
 use crate::scenario::{CommissionBase, Landing, Scenario, Settlement, SubsidyForm};
+use rayon::prelude::*;
 
 /// Trailing earnings window of churn and entry, days.
 pub const TRAILING_DAYS: u32 = 30;
@@ -30,7 +32,7 @@ pub struct Ledger {
     /// Today's accruals by creator (and by cell) and earnings by creator, summed before they
     /// are queued: one entry per creator a day instead of one per event keeps the queues small
     /// (at a million creators, per-event entries took gigabytes).
-    accrued_today: Tally,
+    accrued_today: Vec<Fen>,
     accrued_cells_today: Vec<Fen>,
     earned_today: Tally,
 }
@@ -72,6 +74,103 @@ pub fn cell(category: u16, landing: Landing) -> usize {
     category as usize * 2 + landing as usize
 }
 
+/// One source's views and money of one day, split to the fen before the plan's budget cap.
+#[derive(Clone, Copy, Debug)]
+pub struct Booking {
+    pub creator: u32,
+    pub plan: u32,
+    pub record: u32,
+    pub title: u32,
+    pub category: u16,
+    pub landing: Landing,
+    /// Any money at all (an empty revenue books nothing but its views).
+    pub money: bool,
+    pub imps: u64,
+    pub fresh: u64,
+    pub opens: u64,
+    pub payers: u64,
+    pub gmv: Fen,
+    pub refunds: Fen,
+    pub fees: Fen,
+    /// After refunds and platform fees, before commission: the creator's learning signal.
+    pub net: Fen,
+    /// Commission at the plan's rate; after [`Ledger::book_all`], what the budget let it pay.
+    pub commission: Fen,
+    pub ad_credit: Fen,
+}
+
+/// Splits one source's revenue of the day (step 8 before the budget cap): refunds, platform
+/// fees, commission at `rate_ppm`, operator net and ad money, each price a group of identical
+/// events split once and multiplied. Pure arithmetic, so the day runs it in parallel.
+pub fn split(s: &Scenario, rev: &Revenue, rate_ppm: Ppm, date: Date) -> Booking {
+    let src = rev.source;
+    let mut b = Booking {
+        creator: src.creator,
+        plan: src.plan,
+        record: src.record,
+        title: src.title,
+        category: src.category,
+        landing: src.landing,
+        money: rev.ad_views > 0 || rev.paid.iter().any(|n| *n > 0),
+        imps: 0,
+        fresh: 0,
+        opens: 0,
+        payers: 0,
+        gmv: 0,
+        refunds: 0,
+        fees: 0,
+        net: 0,
+        commission: 0,
+        ad_credit: 0,
+    };
+    if !b.money {
+        return b;
+    }
+    let c = &s.categories[src.category as usize];
+    let l = src.landing as usize;
+    let rate = if src.plan == NONE { 0 } else { rate_ppm };
+    let mut pay = |x: Fen, n: Fen, fee_ppm: Ppm| {
+        let fee = share(x, fee_ppm);
+        let base = match s.platform.commission_base {
+            CommissionBase::NetOfFees => x - fee,
+            CommissionBase::Net => x,
+        };
+        b.fees += fee * n;
+        b.commission += share(base, rate) * n;
+        b.net += (x - fee) * n;
+    };
+    let mut consumption: Fen = 0;
+    for (k, &n) in rev.paid.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let x = c.prices_fen[k];
+        let refunded = rev.refunded[k] as Fen;
+        let kept = n as Fen - refunded;
+        b.gmv += x * n as Fen;
+        b.refunds += x * refunded;
+        consumption += x * kept;
+        pay(x, kept, c.fee_ppm[l]);
+    }
+    if rev.ad_views > 0 {
+        let g = (rev.ad_views as i128 * c.ecpm_fen_per_1000 as i128 / 1000) as Fen;
+        b.gmv += g;
+        pay(g, 1, s.platform.iaa_share_ppm[l]);
+    }
+    let ad_rule = s.platform.ad_money_categories[src.category as usize]
+        && src.landing == Landing::Douyin
+        && date >= s.platform.ad_money_from;
+    if ad_rule && consumption > 0 {
+        let android = if c.ios_iap {
+            share(consumption, (s.platform.android_share * PPM as f64).round() as u32)
+        } else {
+            consumption
+        };
+        b.ad_credit = share(android, s.platform.ad_money_rate_ppm);
+    }
+    b
+}
+
 /// The day commission accrued on day `t` settles (MODEL.md sec. 8.5).
 pub fn settlement_day(s: &Scenario, t: u32) -> u32 {
     let first = t + s.platform.settlement_delay_days;
@@ -96,125 +195,165 @@ impl Ledger {
             beyond_horizon_fen: 0,
             trailing_out: vec![Vec::new(); s.days as usize],
             subsidy_left: s.subsidies.iter().map(|p| p.budget_fen).collect(),
-            accrued_today: Tally::default(),
+            accrued_today: Vec::new(),
             accrued_cells_today: vec![0; 2 * s.categories.len()],
             earned_today: Tally::default(),
         }
     }
 
-    /// Step 8 for one source's revenue of the day.
+    /// Step 8 for a run of the day's sources, in booking order. The split itself was done in
+    /// parallel by [`split`]; what is left is what order decides and the sums.
+    ///
+    /// Why three passes: a plan's budget is used up in booking order, and a subsidy program's by
+    /// every source in booking order, but everything else is a sum of integers, which any order
+    /// gives to the fen. So plans are split into ranges and each range walks the events in order
+    /// in parallel (the cap falls on the same event at any thread count); then one sequential pass
+    /// books flows, ad money and subsidies; then records and creators are summed in parallel,
+    /// again by index range. At a million creators these scattered writes were the sequential
+    /// fifth of a day.
     #[allow(clippy::too_many_arguments)]
-    pub fn book(
+    pub fn book_all(
         &mut self,
         s: &Scenario,
-        rev: &Revenue,
+        events: &mut [Booking],
         market: &mut Market,
         creators: &mut Creators,
         records: &mut Records,
         flows: &mut [Flows],
         day: u32,
     ) {
-        if rev.ad_views == 0 && rev.paid.iter().all(|n| *n == 0) {
-            return;
-        }
-        let src = rev.source;
-        let c = &s.categories[src.category as usize];
-        let l = src.landing as usize;
-        let f = &mut flows[cell(src.category, src.landing)];
-        let date = s.date(day);
-        let ad_rule = s.platform.ad_money_categories[src.category as usize]
-            && src.landing == Landing::Douyin
-            && date >= s.platform.ad_money_from;
-        let mut commission: Fen = 0;
-        let mut net_for_learning: Fen = 0;
-        let mut gross: Fen = 0;
-        let rate = if src.plan == NONE { 0 } else { market.plans[src.plan as usize].rate_ppm };
-        let mut consumption: Fen = 0;
-        // Each price is a group of identical events: split one, multiply, and let the budget cap
-        // pay whole events until the crossing one takes what is left.
-        let mut pay = |x: Fen, n: u64, fee_ppm: u32, f: &mut Flows, commission: &mut Fen| -> Fen {
-            let fee = share(x, fee_ppm);
-            let base = match s.platform.commission_base {
-                CommissionBase::NetOfFees => x - fee,
-                CommissionBase::Net => x,
-            };
-            let each = share(base, rate);
-            let mut comm = each * n as Fen;
-            if src.plan != NONE {
-                let plan = &mut market.plans[src.plan as usize];
-                let left = plan.budget_left() - *commission;
-                if comm > left {
-                    comm = left.max(0);
-                    if plan.budget_out_day.is_none() {
-                        plan.budget_out_day = Some(day);
+        let parts = rayon::current_num_threads().max(1);
+        // 1. Plans: the budget cap. Only events whose commission the cap cut come back.
+        let len = market.plans.len().div_ceil(parts).max(1);
+        let events_ro: &[Booking] = events;
+        let cut: Vec<Vec<(usize, Fen)>> = market
+            .plans
+            .par_chunks_mut(len)
+            .enumerate()
+            .map(|(k, plans)| {
+                let lo = k * len;
+                let mut cut = Vec::new();
+                for (i, e) in events_ro.iter().enumerate() {
+                    let Some(plan) = (e.plan as usize).checked_sub(lo).and_then(|p| plans.get_mut(p)) else {
+                        continue;
+                    };
+                    plan.opens += e.opens;
+                    if !e.money {
+                        continue;
                     }
-                    plan.open = false;
+                    let mut commission = e.commission;
+                    let left = plan.budget_left();
+                    if commission > left {
+                        commission = left.max(0);
+                        plan.budget_out_day.get_or_insert(day);
+                        plan.open = false;
+                        cut.push((i, commission));
+                    }
+                    plan.used_fen += commission;
+                    debug_assert!(plan.budget_fen == UNLIMITED || plan.used_fen <= plan.budget_fen);
+                    plan.commission_fen += commission;
+                    plan.gmv_fen += e.gmv;
+                    plan.commission_7d[(day % 7) as usize] += commission;
+                    plan.review_commission_fen += commission;
+                    // Operator net: after refunds, fees and commission.
+                    plan.review_net_fen += e.net - commission;
+                }
+                cut
+            })
+            .collect();
+        for (i, commission) in cut.into_iter().flatten() {
+            events[i].commission = commission;
+        }
+        // 2. In booking order: flows, ad money, subsidies.
+        let date = s.date(day);
+        let topups = s.subsidies.iter().any(|p| p.form == SubsidyForm::CommissionTopup);
+        let per_open = s.subsidies.iter().any(|p| p.form == SubsidyForm::PerOpen);
+        for e in events.iter() {
+            let f = &mut flows[cell(e.category, e.landing)];
+            f.add(Flow::Impressions, e.imps as i64);
+            f.add(Flow::FreshReach, e.fresh as i64);
+            f.add(Flow::Opens, e.opens as i64);
+            f.add(Flow::Payers, e.payers as i64);
+            if e.money {
+                f.add(Flow::Gmv, e.gmv);
+                f.add(Flow::Refunds, e.refunds);
+                f.add(Flow::PlatformFees, e.fees);
+                f.add(Flow::OperatorNet, e.net - e.commission);
+                f.add(Flow::CommissionAccrued, e.commission);
+                if e.ad_credit > 0 {
+                    f.add(Flow::AdMoney, e.ad_credit);
+                    market.titles[e.title as usize].ad_credit_fen += e.ad_credit;
                 }
             }
-            *commission += comm;
-            f.add(Flow::PlatformFees, fee * n as Fen);
-            f.add(Flow::OperatorNet, x * n as Fen - fee * n as Fen - comm);
-            (x - fee) * n as Fen
-        };
-        for (k, &n) in rev.paid.iter().enumerate() {
-            if n == 0 {
+            if e.creator == NONE {
                 continue;
             }
-            let x = c.prices_fen[k];
-            let refunded = rev.refunded[k] as u64;
-            let kept = n as u64 - refunded;
-            gross += x * n as Fen;
-            f.add(Flow::Gmv, x * n as Fen);
-            f.add(Flow::Refunds, x * refunded as Fen);
-            consumption += x * kept as Fen;
-            net_for_learning += pay(x, kept, c.fee_ppm[l], f, &mut commission);
-        }
-        if rev.ad_views > 0 {
-            let g = (rev.ad_views as i128 * c.ecpm_fen_per_1000 as i128 / 1000) as Fen;
-            gross += g;
-            f.add(Flow::Gmv, g);
-            net_for_learning += pay(g, 1, s.platform.iaa_share_ppm[l], f, &mut commission);
-        }
-        f.add(Flow::CommissionAccrued, commission);
-        if ad_rule && consumption > 0 {
-            let android = if c.ios_iap {
-                share(consumption, (s.platform.android_share * PPM as f64).round() as u32)
-            } else {
-                consumption
-            };
-            let credit = share(android, s.platform.ad_money_rate_ppm);
-            f.add(Flow::AdMoney, credit);
-            market.titles[src.title as usize].ad_credit_fen += credit;
-        }
-        if src.record != NONE {
-            records.net_fen[src.record as usize] += net_for_learning;
-        }
-        if src.plan != NONE {
-            let plan = &mut market.plans[src.plan as usize];
-            plan.used_fen += commission;
-            debug_assert!(plan.budget_fen == UNLIMITED || plan.used_fen <= plan.budget_fen);
-            plan.commission_fen += commission;
-            plan.gmv_fen += gross;
-            plan.commission_7d[(day % 7) as usize] += commission;
-            plan.review_commission_fen += commission;
-            // Operator net: after refunds, fees and commission.
-            plan.review_net_fen += net_for_learning - commission;
-        }
-        if commission > 0 && src.creator != NONE {
-            self.accrued_today.add(src.creator as usize, commission);
-            self.accrued_cells_today[cell(src.category, src.landing)] += commission;
-            for k in 0..s.subsidies.len() {
-                let p = &s.subsidies[k];
-                if p.form == SubsidyForm::CommissionTopup
-                    && p.categories[src.category as usize]
-                    && date >= p.from
-                    && date <= p.to
-                {
-                    let amount = share(commission, p.topup_ppm).min(self.subsidy_left[k]);
-                    self.pay_subsidy(k, src.creator, amount, creators, f);
+            if e.commission > 0 {
+                self.accrued_cells_today[cell(e.category, e.landing)] += e.commission;
+            }
+            if topups && e.commission > 0 {
+                for (k, p) in s.subsidies.iter().enumerate() {
+                    if p.form == SubsidyForm::CommissionTopup
+                        && p.categories[e.category as usize]
+                        && date >= p.from
+                        && date <= p.to
+                    {
+                        let amount = share(e.commission, p.topup_ppm).min(self.subsidy_left[k]);
+                        self.pay_subsidy(k, e.creator, amount, creators, f);
+                    }
+                }
+            }
+            if per_open && e.opens > 0 {
+                for (k, p) in s.subsidies.iter().enumerate() {
+                    if p.form == SubsidyForm::PerOpen
+                        && p.categories[e.category as usize]
+                        && date >= p.from
+                        && date <= p.to
+                    {
+                        self.pay_subsidy(k, e.creator, p.per_open_fen * e.opens as Fen, creators, f);
+                    }
                 }
             }
         }
+        // 3. Records and creators, each by index range.
+        let n = creators.len();
+        self.accrued_today.resize(n, 0);
+        let events: &[Booking] = events;
+        rayon::join(
+            || {
+                let len = records.net_fen.len().div_ceil(parts).max(1);
+                records.net_fen.par_chunks_mut(len).zip(records.opens.par_chunks_mut(len)).enumerate().for_each(
+                    |(k, (net, opens))| {
+                        let lo = k * len;
+                        for e in events {
+                            if let Some(r) = (e.record as usize).checked_sub(lo).filter(|r| *r < net.len()) {
+                                net[r] += e.net;
+                                opens[r] += e.opens;
+                            }
+                        }
+                    },
+                )
+            },
+            || {
+                let len = n.div_ceil(parts).max(1);
+                creators
+                    .opens
+                    .par_chunks_mut(len)
+                    .zip(creators.payers.par_chunks_mut(len))
+                    .zip(self.accrued_today.par_chunks_mut(len))
+                    .enumerate()
+                    .for_each(|(k, ((opens, payers), accrued))| {
+                        let lo = k * len;
+                        for e in events {
+                            if let Some(i) = (e.creator as usize).checked_sub(lo).filter(|i| *i < opens.len()) {
+                                opens[i] += e.opens;
+                                payers[i] += e.payers;
+                                accrued[i] += e.commission;
+                            }
+                        }
+                    })
+            },
+        );
     }
 
     /// Pays a subsidy (platform money) to a creator at once, from program `k`'s budget.
@@ -240,10 +379,14 @@ impl Ledger {
     pub fn settle(&mut self, s: &Scenario, creators: &mut Creators, flows: &mut [Flows], day: u32) {
         let t = settlement_day(s, day) as usize;
         let (due, beyond) = (&mut self.due, &mut self.beyond_horizon_fen);
-        self.accrued_today.drain(|creator, amount| match due.get_mut(t) {
-            Some(q) => q.push((creator, amount)),
-            None => *beyond += amount,
-        });
+        for (creator, amount) in self.accrued_today.iter_mut().enumerate() {
+            if *amount != 0 {
+                match due.get_mut(t) {
+                    Some(q) => q.push((creator as u32, std::mem::take(amount))),
+                    None => *beyond += std::mem::take(amount),
+                }
+            }
+        }
         for (k, amount) in self.accrued_cells_today.iter_mut().enumerate() {
             if let Some(q) = self.due_cells.get_mut(t) {
                 q[k] += std::mem::take(amount);

@@ -9,8 +9,8 @@
 
 use crate::audience::{self, Paid};
 use crate::feed::{self, Clip, Records};
-use crate::funnel::{self, Cohort, Outcome, Source, NONE};
-use crate::ledger::{cell, Ledger};
+use crate::funnel::{self, Cohort, Source, NONE};
+use crate::ledger::{self, cell, Booking, Ledger};
 use crate::metrics::{Flow, Flows};
 use crate::money::Fen;
 use crate::operators::{revenue_per_arrival, Market};
@@ -78,8 +78,9 @@ pub struct World<'s> {
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
     title_share: Vec<(f64, f64, f64)>,
-    outcomes: Vec<Outcome>,
-    repeats: Vec<Option<funnel::Revenue>>,
+    bookings: Vec<Booking>,
+    new_cohorts: Vec<Option<Cohort>>,
+    repeats: Vec<Option<Booking>>,
 }
 
 /// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
@@ -142,7 +143,8 @@ impl<'s> World<'s> {
             plan_used: detail.then(Vec::new),
             imps_by_title: Vec::new(),
             title_share: Vec::new(),
-            outcomes: Vec::new(),
+            bookings: Vec::new(),
+            new_cohorts: Vec::new(),
             repeats: Vec::new(),
         }
     }
@@ -225,22 +227,37 @@ impl<'s> World<'s> {
         // them anew cost a page fault per 4 KiB.
         const CHUNK: usize = 1 << 15;
         let rep_seed = self.rep_seed;
+        let date = s.date(day);
         let mut repeats = std::mem::take(&mut self.repeats);
+        let mut bookings = std::mem::take(&mut self.bookings);
         for lo in (0..self.cohorts.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.cohorts.len());
+            let plans = &self.market.plans;
             self.cohorts[lo..hi]
                 .par_iter_mut()
-                .map(|co| funnel::cohort_day(s, co, rep_seed, day))
+                .map(|co| {
+                    let rev = funnel::cohort_day(s, co, rep_seed, day)?;
+                    Some(ledger::split(s, &rev, rate_of(plans, rev.source.plan), date)).filter(|b| b.money)
+                })
                 .collect_into_vec(&mut repeats);
-            for rev in repeats.iter().flatten() {
-                self.ledger.book(s, rev, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
-            }
+            bookings.clear();
+            bookings.extend(repeats.iter().flatten());
+            self.ledger.book_all(
+                s,
+                &mut bookings,
+                &mut self.market,
+                &mut self.creators,
+                &mut self.records,
+                &mut flows,
+                day,
+            );
         }
         self.repeats = repeats;
         self.cohorts.retain(|c| c.days_left > 0);
-        let mut outcomes = std::mem::take(&mut self.outcomes);
+        let mut new_cohorts = std::mem::take(&mut self.new_cohorts);
         for lo in (0..self.clips.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.clips.len());
+            let plans = &self.market.plans;
             self.clips[lo..hi]
                 .par_iter()
                 .map(|c| {
@@ -254,45 +271,26 @@ impl<'s> World<'s> {
                     };
                     let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
                     let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
-                    funnel::convert(
-                        s,
-                        src,
-                        s.formats[c.format as usize].ctr,
-                        c.fresh,
-                        c.imps - c.fresh,
-                        &mut r,
-                        cohort_id,
-                    )
+                    let ctr = s.formats[c.format as usize].ctr;
+                    let o = funnel::convert(s, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id);
+                    let mut b = ledger::split(s, &o.revenue, rate_of(plans, c.plan), date);
+                    (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
+                    (b, o.cohort)
                 })
-                .collect_into_vec(&mut outcomes);
-            for (j, o) in outcomes.iter_mut().enumerate() {
-                let c = &self.clips[lo + j];
-                let (creator, category, landing) = (c.creator, c.category, c.landing);
-                let f = &mut flows[cell(category, landing)];
-                f.add(Flow::Impressions, c.imps as i64);
-                f.add(Flow::FreshReach, c.fresh as i64);
-                f.add(Flow::Opens, o.opens as i64);
-                f.add(Flow::Payers, o.payers as i64);
-                self.creators.opens[creator as usize] += o.opens;
-                self.creators.payers[creator as usize] += o.payers;
-                self.market.plans[c.plan as usize].opens += o.opens;
-                self.records.opens[c.record as usize] += o.opens;
-                self.ledger.book(
-                    s,
-                    &o.revenue,
-                    &mut self.market,
-                    &mut self.creators,
-                    &mut self.records,
-                    &mut flows,
-                    day,
-                );
-                self.cohorts.extend(o.cohort.take());
-                if o.opens > 0 && !s.subsidies.is_empty() {
-                    self.per_open_subsidy(creator, category, landing, o.opens, &mut flows, day);
-                }
-            }
+                .unzip_into_vecs(&mut bookings, &mut new_cohorts);
+            self.ledger.book_all(
+                s,
+                &mut bookings,
+                &mut self.market,
+                &mut self.creators,
+                &mut self.records,
+                &mut flows,
+                day,
+            );
+            self.cohorts.extend(new_cohorts.drain(..).flatten());
         }
-        self.outcomes = outcomes;
+        self.new_cohorts = new_cohorts;
+        bookings.clear();
         for p in &paid {
             let t = &self.market.titles[p.title as usize];
             let src = Source {
@@ -313,13 +311,21 @@ impl<'s> World<'s> {
                 &mut r,
                 (1 << 62) | ((p.title as u64) << 12) | day as u64,
             );
-            let f = &mut flows[cell(t.category, t.landing)];
-            f.add(Flow::Impressions, p.imps as i64);
-            f.add(Flow::FreshReach, p.fresh as i64);
-            self.count_outcome(&o, f);
-            self.ledger.book(s, &o.revenue, &mut self.market, &mut self.creators, &mut self.records, &mut flows, day);
+            let mut b = ledger::split(s, &o.revenue, 0, date);
+            (b.imps, b.fresh, b.opens, b.payers) = (p.imps, p.fresh, o.opens, o.payers);
+            bookings.push(b);
             self.cohorts.extend(o.cohort);
         }
+        self.ledger.book_all(
+            s,
+            &mut bookings,
+            &mut self.market,
+            &mut self.creators,
+            &mut self.records,
+            &mut flows,
+            day,
+        );
+        self.bookings = bookings;
         // 9: settlement.
         self.ledger.settle(s, &mut self.creators, &mut flows, day);
         // 10: clips escalate, decay and expire; their creators learn once the window closes.
@@ -355,11 +361,6 @@ impl<'s> World<'s> {
         }
         self.active_by_day.push(self.creators.count_active());
         self.daily.push(flows);
-    }
-
-    fn count_outcome(&self, o: &Outcome, f: &mut Flows) {
-        f.add(Flow::Opens, o.opens as i64);
-        f.add(Flow::Payers, o.payers as i64);
     }
 
     /// A new clip on the chosen plan, with its per-clip subsidy if a program pays one.
@@ -407,24 +408,6 @@ impl<'s> World<'s> {
                     *n += 1;
                     self.ledger.pay_subsidy(k, ch.creator, p.per_clip_fen, &mut self.creators, f);
                 }
-            }
-        }
-    }
-
-    fn per_open_subsidy(
-        &mut self,
-        creator: u32,
-        category: u16,
-        landing: Landing,
-        opens: u64,
-        flows: &mut [Flows],
-        day: u32,
-    ) {
-        let date = self.s.date(day);
-        for (k, p) in self.s.subsidies.iter().enumerate() {
-            if p.form == SubsidyForm::PerOpen && p.categories[category as usize] && date >= p.from && date <= p.to {
-                let f = &mut flows[cell(category, landing)];
-                self.ledger.pay_subsidy(k, creator, p.per_open_fen * opens as Fen, &mut self.creators, f);
             }
         }
     }
@@ -540,6 +523,11 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
         counts[k] += 1;
     }
     counts
+}
+
+/// A plan's commission rate; 0 for paid traffic, which has no plan.
+fn rate_of(plans: &[crate::operators::Plan], plan: u32) -> crate::money::Ppm {
+    plans.get(plan as usize).map_or(0, |p| p.rate_ppm)
 }
 
 /// Runs replication `rep` of a scenario.
