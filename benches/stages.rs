@@ -86,7 +86,7 @@ fn state() -> &'static State {
         feed::serve(s, &mut served, seed, DAY);
         let mut titles = world.market.titles.clone();
         audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut Vec::new(), &mut Vec::new());
-        let cohorts = world.cohorts().to_vec();
+        let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let mut revenue: Vec<Revenue> =
             cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, co, seed, DAY)).collect();

@@ -62,7 +62,11 @@ pub struct World<'s> {
     clips: Vec<Clip>,
     expired: Vec<Clip>,
     records: Records,
-    cohorts: Vec<Cohort>,
+    /// Live payer and viewer cohorts by the day they began, oldest first: each day's cohorts sit
+    /// in a vector of their own, sized once, so millions of cohorts never pay for a doubling
+    /// vector's spare half or for one huge `retain`. Iterating the days in order is the order
+    /// the ledger books them in.
+    cohorts: Vec<Vec<Cohort>>,
     ledger: Ledger,
     stats: SquareStats,
     /// `learn_due[t]`: record slots whose creators learn on day t.
@@ -163,8 +167,8 @@ impl<'s> World<'s> {
     pub fn records(&self) -> &Records {
         &self.records
     }
-    pub fn cohorts(&self) -> &[Cohort] {
-        &self.cohorts
+    pub fn cohorts(&self) -> impl Iterator<Item = &Cohort> {
+        self.cohorts.iter().flatten()
     }
 
     /// Runs every day and returns the replication's results.
@@ -230,30 +234,38 @@ impl<'s> World<'s> {
         let date = s.date(day);
         let mut repeats = std::mem::take(&mut self.repeats);
         let mut bookings = std::mem::take(&mut self.bookings);
-        for lo in (0..self.cohorts.len()).step_by(CHUNK) {
-            let hi = (lo + CHUNK).min(self.cohorts.len());
-            let plans = &self.market.plans;
-            self.cohorts[lo..hi]
-                .par_iter_mut()
-                .map(|co| {
-                    let rev = funnel::cohort_day(s, co, rep_seed, day)?;
-                    Some(ledger::split(s, &rev, rate_of(plans, rev.source.plan), date)).filter(|b| b.money)
-                })
-                .collect_into_vec(&mut repeats);
-            bookings.clear();
-            bookings.extend(repeats.iter().flatten());
-            self.ledger.book_all(
-                s,
-                &mut bookings,
-                &mut self.market,
-                &mut self.creators,
-                &mut self.records,
-                &mut flows,
-                day,
-            );
+        for k in 0..self.cohorts.len() {
+            for lo in (0..self.cohorts[k].len()).step_by(CHUNK) {
+                let hi = (lo + CHUNK).min(self.cohorts[k].len());
+                let plans = &self.market.plans;
+                self.cohorts[k][lo..hi]
+                    .par_iter_mut()
+                    .map(|co| {
+                        let rev = funnel::cohort_day(s, co, rep_seed, day)?;
+                        Some(ledger::split(s, &rev, rate_of(plans, rev.source.plan), date)).filter(|b| b.money)
+                    })
+                    .collect_into_vec(&mut repeats);
+                bookings.clear();
+                bookings.extend(repeats.iter().flatten());
+                self.ledger.book_all(
+                    s,
+                    &mut bookings,
+                    &mut self.market,
+                    &mut self.creators,
+                    &mut self.records,
+                    &mut flows,
+                    day,
+                );
+            }
+            let bucket = &mut self.cohorts[k];
+            bucket.retain(|c| c.days_left > 0);
+            if bucket.len() < bucket.capacity() / 2 {
+                bucket.shrink_to_fit();
+            }
         }
+        self.cohorts.retain(|b| !b.is_empty());
         self.repeats = repeats;
-        self.cohorts.retain(|c| c.days_left > 0);
+        let mut today = Vec::new();
         let mut new_cohorts = std::mem::take(&mut self.new_cohorts);
         for lo in (0..self.clips.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.clips.len());
@@ -287,7 +299,7 @@ impl<'s> World<'s> {
                 &mut flows,
                 day,
             );
-            self.cohorts.extend(new_cohorts.drain(..).flatten());
+            today.extend(new_cohorts.drain(..).flatten());
         }
         self.new_cohorts = new_cohorts;
         bookings.clear();
@@ -314,8 +326,10 @@ impl<'s> World<'s> {
             let mut b = ledger::split(s, &o.revenue, 0, date);
             (b.imps, b.fresh, b.opens, b.payers) = (p.imps, p.fresh, o.opens, o.payers);
             bookings.push(b);
-            self.cohorts.extend(o.cohort);
+            today.extend(o.cohort);
         }
+        today.shrink_to_fit();
+        self.cohorts.push(today);
         self.ledger.book_all(
             s,
             &mut bookings,
