@@ -7,6 +7,7 @@ use crate::money::Fen;
 use crate::rng::{self, Kind};
 use crate::scenario::Scenario;
 use rand::Rng;
+use rayon::prelude::*;
 
 /// All creators ever active in a replication; index = creator id.
 #[derive(Clone, Default)]
@@ -116,24 +117,29 @@ impl Creators {
     pub fn churn(&mut self, s: &Scenario, rep_seed: u64, day: u32) -> u32 {
         let c = &s.creators;
         let after_warmup = day >= c.warmup_days;
-        let mut churned = 0;
-        for i in 0..self.len() {
-            if !self.active[i] {
-                continue;
-            }
-            let mut h = c.base_hazard;
-            if after_warmup {
-                let floor_rmb = c.churn_ratio * 30.0 * self.lambda[i] as f64 * self.reservation_rmb[i] as f64;
-                if (self.trailing_fen[i] as f64 / 100.0) < floor_rmb {
-                    h += c.churn_hazard;
+        let (lambda, reservation, trailing) = (&self.lambda, &self.reservation_rmb, &self.trailing_fen);
+        // Each creator draws from its own stream, so creators can be visited in parallel.
+        self.active
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, active)| {
+                if !*active {
+                    return 0;
                 }
-            }
-            if h > 0.0 && rng::stream(rep_seed, Kind::Churn, i as u64, day).random::<f64>() < h {
-                self.active[i] = false;
-                churned += 1;
-            }
-        }
-        churned
+                let mut h = c.base_hazard;
+                if after_warmup {
+                    let floor_rmb = c.churn_ratio * 30.0 * lambda[i] as f64 * reservation[i] as f64;
+                    if (trailing[i] as f64 / 100.0) < floor_rmb {
+                        h += c.churn_hazard;
+                    }
+                }
+                if h > 0.0 && rng::stream(rep_seed, Kind::Churn, i as u64, day).random::<f64>() < h {
+                    *active = false;
+                    return 1;
+                }
+                0
+            })
+            .sum()
     }
 
     /// How many creators enter today (MODEL.md sec. 9): during the warm-up entry only replaces
