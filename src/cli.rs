@@ -526,6 +526,11 @@ fn compare(
     let path = dir.join("paired.csv");
     std::fs::write(&path, crate::compare::csv(&rows))
         .map_err(|source| OutputError::Io { path: path.clone(), source })?;
+    // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
+    let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
+    let episode = dir.join("episode.csv");
+    std::fs::write(&episode, crate::episodes::csv(&crate::episodes::paired(sa, &side(0), sb, &side(1))))
+        .map_err(|source| OutputError::Io { path: episode.clone(), source })?;
     outln!(
         "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
         "metric",
@@ -547,6 +552,6 @@ fn compare(
             r.variance_reduction
         );
     }
-    outln!("written to {}", path.display());
+    outln!("written to {} and {}", path.display(), episode.display());
     Ok(())
 }
