@@ -529,8 +529,11 @@ fn compare(
     // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
     let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
     let episode = dir.join("episode.csv");
-    std::fs::write(&episode, crate::episodes::csv(&crate::episodes::paired(sa, &side(0), sb, &side(1))))
+    let ep_rows = crate::episodes::paired(sa, &side(0), sb, &side(1));
+    std::fs::write(&episode, crate::episodes::csv(&ep_rows))
         .map_err(|source| OutputError::Io { path: episode.clone(), source })?;
+    let title = format!("A {}, B {}", sa.name, sb.name);
+    crate::charts::draw_episode(&ep_rows, &title, &dir.join("episode.png")).map_err(OutputError::from)?;
     outln!(
         "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
         "metric",
@@ -552,6 +555,6 @@ fn compare(
             r.variance_reduction
         );
     }
-    outln!("written to {} and {}", path.display(), episode.display());
+    outln!("written to {}, episode.csv and episode.png", path.display());
     Ok(())
 }
