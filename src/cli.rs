@@ -534,6 +534,7 @@ fn compare(
         .map_err(|source| OutputError::Io { path: episode.clone(), source })?;
     let title = format!("A {}, B {}", sa.name, sb.name);
     crate::charts::draw_episode(&ep_rows, &title, &dir.join("episode.png")).map_err(OutputError::from)?;
+    crate::charts::draw_levels(&ep_rows, &title, &dir.join("episode_levels.png")).map_err(OutputError::from)?;
     outln!(
         "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
         "metric",
@@ -555,6 +556,6 @@ fn compare(
             r.variance_reduction
         );
     }
-    outln!("written to {}, episode.csv and episode.png", path.display());
+    outln!("written to {}, episode.csv, episode.png and episode_levels.png", path.display());
     Ok(())
 }

@@ -205,3 +205,29 @@ fn full_size_table() {
         eprintln!("{m:<40} {:>14.4} [{:>14.4}, {:>14.4}]", st.mean, st.lo, st.hi);
     }
 }
+
+/// `cpsim compare` writes the headline comparison, the episode metrics and their chart.
+#[test]
+fn compare_writes_episode_csv_and_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny.toml");
+    let b = dir.path().join("tiny-b.toml");
+    let text = std::fs::read_to_string(&tiny).unwrap();
+    std::fs::write(&b, text.replace("[creators]\n", "[creators]\nimage_text_share = 1.0\n")).unwrap();
+    let out = dir.path().join("out");
+    assert_cmd::Command::cargo_bin("cpsim")
+        .unwrap()
+        .args(["compare", tiny.to_str().unwrap(), b.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let folder = out.join("compare-tiny-vs-tiny-b");
+    for f in ["paired.csv", "episode.csv", "episode.png"] {
+        assert!(folder.join(f).is_file(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(folder.join("episode.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("metric,unit,a_mean,a_ci95_low,a_ci95_high,b_mean"), "{header}");
+    for m in ["post_share,", "clip_share[short_drama],", "top10_opens[novel],", "douyin_title_share[mini_game],"] {
+        assert!(csv.lines().any(|l| l.starts_with(m)), "no row {m}");
+    }
+}
