@@ -526,6 +526,15 @@ fn compare(
     let path = dir.join("paired.csv");
     std::fs::write(&path, crate::compare::csv(&rows))
         .map_err(|source| OutputError::Io { path: path.clone(), source })?;
+    // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
+    let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
+    let episode = dir.join("episode.csv");
+    let ep_rows = crate::episodes::paired(sa, &side(0), sb, &side(1));
+    std::fs::write(&episode, crate::episodes::csv(&ep_rows))
+        .map_err(|source| OutputError::Io { path: episode.clone(), source })?;
+    let title = format!("A {}, B {}", sa.name, sb.name);
+    crate::charts::draw_episode(&ep_rows, &title, &dir.join("episode.png")).map_err(OutputError::from)?;
+    crate::charts::draw_levels(&ep_rows, &title, &dir.join("episode_levels.png")).map_err(OutputError::from)?;
     outln!(
         "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
         "metric",
@@ -547,6 +556,6 @@ fn compare(
             r.variance_reduction
         );
     }
-    outln!("written to {}", path.display());
+    outln!("written to {}, episode.csv, episode.png and episode_levels.png", path.display());
     Ok(())
 }

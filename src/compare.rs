@@ -27,15 +27,22 @@ pub fn paired(a: &[RepData], b: &[RepData]) -> Vec<PairedRow> {
         .enumerate()
         .map(|(k, (metric, unit))| {
             let pairs: Vec<(f64, f64)> = (0..n).filter_map(|r| Some((a[r].metrics[k]?, b[r].metrics[k]?))).collect();
-            let xs: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-            let ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-            let ds: Vec<f64> = pairs.iter().map(|p| p.1 - p.0).collect();
-            let (sa, sb, sd) = (stat(&xs), stat(&ys), stat(&ds));
-            let unpaired = sa.sd * sa.sd + sb.sd * sb.sd;
-            let variance_reduction = if sd.sd > 0.0 { unpaired / (sd.sd * sd.sd) } else { f64::NAN };
+            let (sa, sb, sd, variance_reduction) = pair_stats(&pairs);
             PairedRow { metric, unit: *unit, a: sa, b: sb, diff: sd, variance_reduction }
         })
         .collect()
+}
+
+/// Statistics of (A, B) pairs: A, B, the differences B - A, and the variance reduction
+/// `(var A + var B) / var(B - A)` (NaN when the differences do not vary).
+pub fn pair_stats(pairs: &[(f64, f64)]) -> (Stat, Stat, Stat, f64) {
+    let xs: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let ds: Vec<f64> = pairs.iter().map(|p| p.1 - p.0).collect();
+    let (sa, sb, sd) = (stat(&xs), stat(&ys), stat(&ds));
+    let unpaired = sa.sd * sa.sd + sb.sd * sb.sd;
+    let variance_reduction = if sd.sd > 0.0 { unpaired / (sd.sd * sd.sd) } else { f64::NAN };
+    (sa, sb, sd, variance_reduction)
 }
 
 fn fmt(x: f64, unit: Unit) -> String {

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod charts;
 pub mod cli;
 pub mod compare;
+pub mod episodes;
 pub mod feed;
 pub mod funnel;
 pub mod guard;

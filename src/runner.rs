@@ -4,6 +4,7 @@
 //! finished variants as it goes and an interrupted one can resume.
 
 use crate::metrics::Flows;
+use crate::scenario::Scenario;
 use crate::sim::run_replication;
 use crate::sweep::Study;
 use crate::tables;
@@ -24,6 +25,9 @@ pub struct RepData {
     pub active_by_day: Vec<u32>,
     /// Rendered detail tables (replication 0 only).
     pub detail_files: Vec<(String, String)>,
+    /// Counts behind the episode metrics (absent from shards written before they existed).
+    #[serde(default)]
+    pub episode: crate::episodes::EpisodeCounts,
 }
 
 /// One unit of work: replication `rep` of variant `variant` of study `study`.
@@ -49,15 +53,20 @@ pub fn units(studies: &[Study]) -> Vec<Unit> {
 
 /// Runs one unit.
 pub fn run_unit(studies: &[Study], u: Unit) -> RepData {
-    let s = &studies[u.study].variants[u.variant].scenario;
-    let r = run_replication(s, u.rep, u.rep == 0);
+    run_rep(&studies[u.study].variants[u.variant].scenario, u.rep)
+}
+
+/// Runs replication `rep` of a scenario (with the detail tables for replication 0).
+pub fn run_rep(s: &Scenario, rep: u32) -> RepData {
+    let r = run_replication(s, rep, rep == 0);
     RepData {
-        replication: u.rep,
+        replication: rep,
         seed: r.seed,
         metrics: r.metrics().into_iter().map(|x| x.is_finite().then_some(x)).collect(),
         active_by_day: r.active_by_day.clone(),
         detail_files: r.detail.as_ref().map(|d| tables::render(s, d)).unwrap_or_default(),
         daily: r.daily,
+        episode: r.episode,
     }
 }
 

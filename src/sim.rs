@@ -8,6 +8,7 @@
 //! learn and churn on what they were paid.
 
 use crate::audience::{self, Paid};
+use crate::episodes::EpisodeCounts;
 use crate::feed::{self, Clip, Records};
 use crate::funnel::{self, Cohort, Source, NONE};
 use crate::ledger::{self, cell, Booking, Ledger};
@@ -44,6 +45,8 @@ pub struct RepResult {
     pub entry_earnings_warmup: f64,
     /// Per-creator and per-plan tables (replication 0 only).
     pub detail: Option<Detail>,
+    /// Counts behind the episode metrics (`crate::episodes`): attempts, clips by format, titles.
+    pub episode: EpisodeCounts,
 }
 
 pub struct Detail {
@@ -79,6 +82,7 @@ pub struct World<'s> {
     active_by_day: Vec<u32>,
     entry_earnings_warmup: f64,
     plan_used: Option<Vec<(u32, u32, Fen)>>,
+    episode: EpisodeCounts,
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
     title_share: Vec<(f64, f64, f64)>,
@@ -145,6 +149,7 @@ impl<'s> World<'s> {
             active_by_day: Vec::with_capacity(s.days as usize),
             entry_earnings_warmup: f64::NAN,
             plan_used: detail.then(Vec::new),
+            episode: EpisodeCounts::default(),
             imps_by_title: Vec::new(),
             title_share: Vec::new(),
             bookings: Vec::new(),
@@ -205,7 +210,8 @@ impl<'s> World<'s> {
         }
         // 4: plan choice and new clips.
         let view = SquareView::build(s, &self.market, &self.stats, &self.ledger.subsidy_left, day);
-        let choices = view.choose_all(s, &self.creators, &self.program_clips, self.rep_seed, day);
+        let (choices, attempts) = view.choose_all(s, &self.creators, &self.program_clips, self.rep_seed, day);
+        self.episode.attempts += attempts;
         for ch in choices {
             self.post(ch, day, &mut flows);
         }
@@ -387,6 +393,7 @@ impl<'s> World<'s> {
         let (title, category, landing) = (plan.title, plan.category, plan.landing);
         let i = ch.creator as usize;
         self.creators.clips[i] += 1;
+        self.episode.clips_by_format[ch.format as usize] += 1;
         let q_title = self.market.titles[title as usize].quality;
         let record = self.records.open(ch.creator, category);
         let f = &mut flows[cell(category, landing)];
@@ -498,6 +505,8 @@ impl<'s> World<'s> {
         let creator_earnings_fen = earnings.iter().sum();
         let (gini, top1, top10) = concentration(&mut earnings);
         let creator_days = self.active_by_day.iter().map(|a| *a as u64).sum();
+        let mut episode = self.episode;
+        episode.titles = crate::episodes::title_stats(&self.market);
         RepResult {
             seed: self.rep_seed,
             totals,
@@ -515,6 +524,7 @@ impl<'s> World<'s> {
             creator_days,
             clip_days: self.clip_days,
             entry_earnings_warmup: self.entry_earnings_warmup,
+            episode,
             detail: self.plan_used.map(|plan_used| Detail { creators: self.creators, market: self.market, plan_used }),
         }
     }

@@ -113,8 +113,9 @@ impl SquareView {
         v
     }
 
-    /// Step 4 of the day: every active creator's attempts and choices, in creator order.
-    /// `program_clips[i * nprog + k]` counts creator i's clips in subsidy program k.
+    /// Step 4 of the day: every active creator's attempts and choices, in creator order, and the
+    /// number of attempts made (posted or not). `program_clips[i * nprog + k]` counts creator i's
+    /// clips in subsidy program k.
     pub fn choose_all(
         &self,
         s: &Scenario,
@@ -122,27 +123,39 @@ impl SquareView {
         program_clips: &[u32],
         rep_seed: u64,
         day: u32,
-    ) -> Vec<Choice> {
+    ) -> (Vec<Choice>, u64) {
         if self.plans.is_empty() {
-            return Vec::new();
+            return (Vec::new(), 0);
         }
         const CHUNK: usize = 2048;
         let n = creators.len();
-        let chunks: Vec<Vec<Choice>> = (0..n.div_ceil(CHUNK))
+        let chunks: Vec<(Vec<Choice>, u64)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
                 let mut out = Vec::new();
+                let mut attempts = 0;
                 let mut scratch = Vec::with_capacity(s.square.sample_size);
                 let mut options = Vec::with_capacity(2 * s.square.sample_size);
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     if creators.active[i] {
-                        self.choose(s, creators, program_clips, i, rep_seed, day, &mut scratch, &mut options, &mut out);
+                        attempts += self.choose(
+                            s,
+                            creators,
+                            program_clips,
+                            i,
+                            rep_seed,
+                            day,
+                            &mut scratch,
+                            &mut options,
+                            &mut out,
+                        );
                     }
                 }
-                out
+                (out, attempts)
             })
             .collect();
-        chunks.concat()
+        let attempts = chunks.iter().map(|c| c.1).sum();
+        (chunks.into_iter().flat_map(|c| c.0).collect(), attempts)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -157,11 +170,11 @@ impl SquareView {
         sample: &mut Vec<usize>,
         options: &mut Vec<(usize, FormatKind, f64)>,
         out: &mut Vec<Choice>,
-    ) {
+    ) -> u64 {
         let mut r = rng::stream(rep_seed, Kind::Choice, i as u64, day);
         let attempts = rng::poisson(&mut r, creators.lambda[i] as f64);
         if attempts == 0 {
-            return;
+            return 0;
         }
         let sq = &s.square;
         let nc = creators.ncat;
@@ -219,6 +232,7 @@ impl SquareView {
                 x -= w;
             }
         }
+        attempts
     }
 
     /// Draws up to `k` distinct positions into the square, weighted by popularity.

@@ -11,6 +11,7 @@ mod compare;
 mod creators;
 mod data;
 mod draw;
+mod episode;
 mod font;
 mod funnel;
 mod html;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+pub use episode::{draw_episode, draw_levels};
 pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
 pub use html::{base64_encode, escape_html};
 pub use sweep::draw_sweep;
