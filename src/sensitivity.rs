@@ -242,7 +242,8 @@ fn numeric_keys(doc: &Table, text: &str, stem: &str) -> Result<Vec<NumKey>, Scen
             continue;
         }
         let given = get_path(doc, &row.key).cloned();
-        if let Some((lo, hi)) = row.range.split_once(" to ") {
+        let list = row.range.starts_with("each") || row.range.contains(", each");
+        if let (false, Some((lo, hi))) = (list, row.range.split_once(" to ")) {
             let (Ok(lo), Ok(hi)) = (lo.parse::<f64>(), hi.parse::<f64>()) else { continue };
             let base = match given {
                 Some(v) if num(&v).is_some() => v,
@@ -259,7 +260,7 @@ fn numeric_keys(doc: &Table, text: &str, stem: &str) -> Result<Vec<NumKey>, Scen
                 _ => continue,
             };
             out.push(NumKey { key: row.key.clone(), base, lo, hi, unit_list: false });
-        } else if row.range.starts_with("each") || row.range.contains(", each") {
+        } else if list {
             let base = match given {
                 Some(v) => v,
                 None => match format!("v = {}", row.default).parse::<Table>() {
@@ -387,6 +388,7 @@ pub fn plan(path: &Path, opts: &Options) -> Result<Plan, SensitivityError> {
         let ids = original.variants[0].scenario.categories.iter().map(|c| (c.id.clone(), Value::Table(Table::new())));
         doc.insert("categories".into(), Value::Table(ids.collect()));
     }
+    pin_derived_defaults(&mut doc, &stem);
     let doc_text = toml::to_string(&doc).unwrap_or_default();
     let keys = numeric_keys(&doc, &doc_text, &stem).map_err(|e| e.at(path))?;
 
@@ -437,6 +439,32 @@ pub fn plan(path: &Path, opts: &Options) -> Result<Plan, SensitivityError> {
         }
     }
     Ok(Plan { stem, file: path.to_owned(), step: opts.step, studies, params })
+}
+
+/// Writes into the file the keys whose default follows another key, with the value they have,
+/// so that a variant changes one thing: a category's `price_weights` (equal weights once
+/// `prices_rmb` is given) and `creators.warmup_days` (30 days plus the settlement delay).
+fn pin_derived_defaults(doc: &mut Table, stem: &str) {
+    let Ok(raw) = scenario::parse_raw(&toml::to_string(doc).unwrap_or_default()) else { return };
+    let mut rec = Recorder::on();
+    let _ = validate(&raw, stem, &mut rec);
+    for row in &rec.rows {
+        let derived = if let Some(cat) = row.key.strip_suffix(".price_weights") {
+            get_path(doc, &format!("{cat}.prices_rmb")).is_none()
+        } else {
+            row.key == "creators.warmup_days"
+        };
+        if !derived || get_path(doc, &row.key).is_some() {
+            continue;
+        }
+        let value = match format!("v = {}", row.default).parse::<Table>() {
+            Ok(mut t) => t.remove("v"),
+            Err(_) => None,
+        };
+        if let Some(v) = value {
+            let _ = sweep::set_path(doc, &row.key, v);
+        }
+    }
 }
 
 /// The message for a `--params` entry that names no numeric key of the scenario.
@@ -586,6 +614,8 @@ pub fn csv(plan: &Plan, rows: &[Row]) -> String {
     let mut out = String::from(
         "parameter,value,low_value,high_value,metric,m_low,m_base,m_high,elasticity,ci95_low,ci95_high,rank,note\n",
     );
+    // A number is written as it is (a negative one keeps its sign); text is escaped.
+    let cell = |s: &str| if s.parse::<f64>().is_ok() { s.to_owned() } else { csv_field(s) };
     for r in rows {
         let p = &plan.params[r.param];
         let [v, lo, hi] = values(p);
@@ -594,9 +624,9 @@ pub fn csv(plan: &Plan, rows: &[Row]) -> String {
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&p.name),
-            csv_field(&v),
-            csv_field(&lo),
-            csv_field(&hi),
+            cell(&v),
+            cell(&lo),
+            cell(&hi),
             r.metric,
             fmt_metric(r.low.mean, u),
             fmt_metric(r.base.mean, u),
@@ -731,6 +761,31 @@ mod tests {
         assert!(!matches("*.p_pay", "categories.novel.p_pay"));
         assert!(matches("subsidies[*].budget_rmb", "subsidies[0].budget_rmb"));
         assert!(matches("platform.feed_supply", "platform.feed_supply"));
+    }
+
+    #[test]
+    fn variants_change_one_thing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.toml");
+        std::fs::write(&file, "[scenario]\ndays = 5\n[platform]\nsettlement_delay_days = 7\n").unwrap();
+        let params = ["categories.novel.prices_rmb", "platform.settlement_delay_days"];
+        let opts =
+            Options { step: 0.1, params: Some(params.map(String::from).to_vec()), overrides: Overrides::default() };
+        let plan = plan(&file, &opts).unwrap();
+        let base = &plan.studies[0].variants[0].scenario;
+        assert_eq!(base.categories.len(), 6, "the default categories stay");
+        let novel = base.category_index("novel").unwrap();
+        let prices = &plan.studies[plan.params[0].study.unwrap()];
+        for v in &prices.variants {
+            let s = &v.scenario;
+            assert_eq!(s.categories.len(), 6);
+            assert_eq!(s.categories[novel].price_weights, base.categories[novel].price_weights);
+            assert_ne!(s.categories[novel].prices_fen, base.categories[novel].prices_fen);
+        }
+        let delay = &plan.studies[plan.params[1].study.unwrap()];
+        for v in &delay.variants {
+            assert_eq!(v.scenario.creators.warmup_days, base.creators.warmup_days);
+        }
     }
 
     #[test]
