@@ -79,6 +79,10 @@ pub enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
+    /// One-at-a-time sensitivity: elasticities of GMV, commission settled and creators paid to
+    /// each numeric parameter (paired replications), a ranking and a tornado chart in
+    /// OUT/sensitivity-<stem>/
+    Sensitivity(SensitivityArgs),
     /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
     Merge {
         /// Shard folders, each `<stem>.shards` as written by `run --shard`
@@ -117,6 +121,37 @@ pub struct RunArgs {
     /// join the shards with `cpsim merge`
     #[arg(long, value_name = "K/N")]
     pub shard: Option<ShardSpec>,
+    /// Run even when the estimate of memory or work exceeds the machine's limits
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML, without [sweep])
+    pub file: PathBuf,
+    /// Output folder; results go to OUT/sensitivity-<file stem>/
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Override the number of replications
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Override the master seed
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Relative change of each parameter, down and up (0.1 = ±10%)
+    #[arg(long, default_value_t = 0.1)]
+    pub step: f64,
+    /// Parameters to vary, comma-separated key paths; `*` matches any part of a key
+    /// (`categories.*.p_pay` varies every category's p_pay together). Default: a curated list
+    #[arg(long, value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Print nothing but errors
+    #[arg(long)]
+    pub quiet: bool,
     /// Run even when the estimate of memory or work exceeds the machine's limits
     #[arg(long)]
     pub force: bool,
@@ -180,6 +215,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
+        Command::Sensitivity(args) => sensitivity(&args),
         Command::Compare { a, b, out, reps, seed, threads } => compare(&a, &b, &out, reps, seed, threads),
         Command::Chart { dirs } => {
             for d in &dirs {
@@ -557,5 +593,47 @@ fn compare(
         );
     }
     outln!("written to {}, episode.csv, episode.png and episode_levels.png", path.display());
+    Ok(())
+}
+
+fn sensitivity(a: &SensitivityArgs) -> Result<(), CliError> {
+    use crate::sensitivity::{self as sens, SensitivityError};
+    let err = |e: SensitivityError| match e {
+        SensitivityError::Scenario(e) => CliError::Scenario(e),
+        SensitivityError::Usage(m) => CliError::Usage(m),
+        SensitivityError::Output(e) => CliError::Output(e),
+        SensitivityError::Interrupted => CliError::Interrupted,
+    };
+    if a.reps == Some(0) || a.threads == Some(0) {
+        return Err(CliError::Usage("--reps and --threads must be at least 1".into()));
+    }
+    let opts = sens::Options {
+        step: a.step,
+        params: (!a.params.is_empty()).then(|| a.params.clone()),
+        overrides: Overrides { replications: a.reps, seed: a.seed },
+    };
+    let plan = sens::plan(&a.file, &opts).map_err(err)?;
+    output::check_writable(&a.out)?;
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    crate::guard::guard(&plan.studies, threads, a.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    let _lock = crate::lock::OutLock::acquire(&a.out).map_err(|e| CliError::Usage(e.to_string()))?;
+    output::remove_stale_temps(&a.out, &[]);
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = a.threads {
+        builder = builder.num_threads(n);
+    }
+    let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let bar = progress(plan.units() as u64, a.quiet);
+    let started = std::time::Instant::now();
+    let rows = pool.install(|| sens::run(&plan, &STOP, &|| bar.inc(1))).map_err(err)?;
+    bar.finish_and_clear();
+    let dir = a.out.join(format!("sensitivity-{}", plan.stem));
+    sens::write(&dir, &plan, &rows, &a.file.display().to_string())?;
+    if !a.quiet {
+        out!("{}", sens::table(&plan, &rows, 20));
+        outln!("results in {}", dir.display());
+        eprintln!("{} replications run in {:.1} s", plan.units(), started.elapsed().as_secs_f64());
+    }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod population;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod sensitivity;
 pub mod shard;
 pub mod sim;
 pub mod square;

@@ -137,6 +137,18 @@ pub fn remove_stale_temps(out: &Path, stems: &[String]) -> Vec<PathBuf> {
 /// Writes one variant's results to `target`, atomically: into a temporary folder beside it,
 /// then renamed into place, so a reader never sees a half-written result.
 pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) -> Result<(), OutputError> {
+    // Charts are drawn from the files just written, inside the temporary folder, so that they
+    // too appear all at once or not at all.
+    write_atomically(target, |tmp| {
+        write_files(tmp, s, reps, prov)?;
+        Ok(crate::charts::draw_scenario(tmp).map(|_| ())?)
+    })
+}
+
+/// Fills a result folder atomically: `fill` writes into a temporary folder `.NAME.tmp-PID`
+/// beside `target`, which is then renamed into place; on an error the temporary folder is
+/// removed and `target` is left as it was.
+pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<(), OutputError>) -> Result<(), OutputError> {
     let parent = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io(parent))?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -145,9 +157,7 @@ pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Prove
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    // Charts are drawn from the files just written, inside the temporary folder, so that they
-    // too appear all at once or not at all.
-    if let Err(e) = write_files(&tmp, s, reps, prov).and_then(|_| Ok(crate::charts::draw_scenario(&tmp).map(|_| ())?)) {
+    if let Err(e) = fill(&tmp) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }

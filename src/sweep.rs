@@ -125,20 +125,50 @@ pub fn load_text(text: String, stem: &str, path: &Path, ov: Overrides) -> Result
     Ok(Study { stem, file: path.to_owned(), text, param_names, variants })
 }
 
-/// Sets `a.b.c = value` in a TOML table, creating tables on the way.
-fn set_path(t: &mut Table, key: &str, value: Value) -> Result<(), String> {
+/// Sets `a.b.c = value` in a TOML table, creating tables on the way. A part `name[i]` is the
+/// i-th element of a list the file already has (`subsidies[0].budget_rmb`).
+pub fn set_path(t: &mut Table, key: &str, value: Value) -> Result<(), String> {
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().filter(|p| !p.is_empty()).ok_or_else(|| format!("`{key}` is not a key path"))?;
     let mut cur = t;
     for p in parts {
-        let entry = cur.entry(p.to_owned()).or_insert_with(|| Value::Table(Table::new()));
+        let entry = match split_index(p) {
+            (name, Some(i)) => element(cur, name, i, key)?,
+            (name, None) => cur.entry(name.to_owned()).or_insert_with(|| Value::Table(Table::new())),
+        };
         cur = match entry {
             Value::Table(inner) => inner,
             _ => return Err(format!("`{p}` in `{key}` is a value, not a table")),
         };
     }
-    cur.insert(last.to_owned(), value);
+    match split_index(last) {
+        (name, Some(i)) => *element(cur, name, i, key)? = value,
+        (name, None) => {
+            cur.insert(name.to_owned(), value);
+        }
+    }
     Ok(())
+}
+
+/// `name[3]` as (`name`, Some(3)); any other part as (part, None).
+pub fn split_index(part: &str) -> (&str, Option<usize>) {
+    match part.strip_suffix(']').and_then(|p| p.split_once('[')) {
+        Some((name, i)) => match i.parse() {
+            Ok(i) => (name, Some(i)),
+            Err(_) => (part, None),
+        },
+        None => (part, None),
+    }
+}
+
+fn element<'t>(t: &'t mut Table, name: &str, i: usize, key: &str) -> Result<&'t mut Value, String> {
+    match t.get_mut(name) {
+        Some(Value::Array(a)) => {
+            let n = a.len();
+            a.get_mut(i).ok_or_else(|| format!("`{name}` in `{key}` has {n} elements, so no element {i}"))
+        }
+        _ => Err(format!("`{name}` in `{key}` is not a list in the file")),
+    }
 }
 
 /// The sweep's points: each a list of (key path, value), in a fixed order.
@@ -287,6 +317,17 @@ mod tests {
         strata.sort();
         assert_eq!(strata, (0..10).collect::<Vec<_>>());
         assert_eq!(p, expand(&t, Path::new("x"), "", 7).unwrap(), "deterministic");
+    }
+
+    #[test]
+    fn sets_elements_of_lists() {
+        let mut t: Table = "[[subsidies]]\nbudget_rmb = 1.0\n[a]\nxs = [1, 2]\n".parse().unwrap();
+        set_path(&mut t, "subsidies[0].budget_rmb", Value::Float(2.0)).unwrap();
+        set_path(&mut t, "a.xs[1]", Value::Integer(5)).unwrap();
+        assert_eq!(t["subsidies"][0]["budget_rmb"], Value::Float(2.0));
+        assert_eq!(t["a"]["xs"][1], Value::Integer(5));
+        assert!(set_path(&mut t, "subsidies[3].budget_rmb", Value::Float(2.0)).is_err());
+        assert!(set_path(&mut t, "b[0].x", Value::Float(2.0)).is_err());
     }
 
     #[test]

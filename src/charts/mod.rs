@@ -19,6 +19,7 @@ mod inequality;
 mod payouts;
 mod plans;
 pub mod sweep;
+pub mod tornado;
 
 use std::path::{Path, PathBuf};
 
