@@ -9,10 +9,10 @@
 
 use cpsim::audience;
 use cpsim::feed::{self, Clip};
-use cpsim::funnel::{self, Cohort, Revenue, Source};
+use cpsim::funnel::{self, Cohort, Revenue};
 use cpsim::ledger::{self, Booking};
 use cpsim::metrics::Flows;
-use cpsim::rng::{self, Kind};
+use cpsim::rng;
 use cpsim::scenario::{self, Scenario};
 use cpsim::sim::World;
 use cpsim::square::SquareView;
@@ -90,7 +90,7 @@ fn state() -> &'static State {
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let mut revenue: Vec<Revenue> =
             cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, co, seed, DAY)).collect();
-        revenue.extend(served.iter().map(|c| convert(s, c, seed).revenue));
+        revenue.extend(served.iter().map(|c| funnel::convert_clip(s, c, seed, DAY).revenue));
         eprintln!(
             "state on day {DAY}: {} creators, {} plans, {} live clips, {} cohorts, {} revenue events",
             world.creators.len(),
@@ -101,19 +101,6 @@ fn state() -> &'static State {
         );
         State { s, world, seed, served, revenue, cohorts }
     })
-}
-
-fn convert(s: &Scenario, c: &Clip, seed: u64) -> funnel::Outcome {
-    let src = Source {
-        creator: c.creator,
-        plan: c.plan,
-        record: c.record,
-        title: c.title,
-        category: c.category,
-        landing: c.landing,
-    };
-    let mut r = rng::stream(seed, Kind::Funnel, c.id, DAY);
-    funnel::convert(s, src, s.formats[c.format as usize].ctr, c.fresh, c.imps - c.fresh, &mut r, c.id << 12)
 }
 
 fn main() {
@@ -169,7 +156,7 @@ fn feed_age(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn funnel_convert(b: Bencher) {
     let st = state();
-    b.bench_local(|| st.served.iter().map(|c| convert(st.s, c, st.seed).opens).sum::<u64>());
+    b.bench_local(|| st.served.iter().map(|c| funnel::convert_clip(st.s, c, st.seed, DAY).opens).sum::<u64>());
 }
 
 /// Step 7, cohorts: one day of every payer and ad-viewer cohort.
@@ -188,14 +175,7 @@ fn ledger_split(b: Bencher) {
     let st = state();
     let plans = &st.world.market.plans;
     let date = st.s.date(DAY);
-    b.bench_local(|| {
-        st.revenue
-            .iter()
-            .map(|r| {
-                ledger::split(st.s, r, plans.get(r.source.plan as usize).map_or(0, |p| p.rate_ppm), date).commission
-            })
-            .sum::<i64>()
-    });
+    b.bench_local(|| st.revenue.iter().map(|r| ledger::split(st.s, r, plans, date).commission).sum::<i64>());
 }
 
 /// Steps 8-9, the booking: budget caps, flows, subsidies, per-creator and per-clip sums of every
@@ -207,11 +187,7 @@ fn ledger_book_settle(b: Bencher) {
     let ncells = 2 * st.s.categories.len();
     let plans = &w.market.plans;
     let date = st.s.date(DAY);
-    let split: Vec<Booking> = st
-        .revenue
-        .iter()
-        .map(|r| ledger::split(st.s, r, plans.get(r.source.plan as usize).map_or(0, |p| p.rate_ppm), date))
-        .collect();
+    let split: Vec<Booking> = st.revenue.iter().map(|r| ledger::split(st.s, r, plans, date)).collect();
     b.with_inputs(|| (split.clone(), w.ledger().clone(), w.market.clone(), w.creators.clone(), w.records().clone()))
         .bench_local_values(|(mut events, mut ledger, mut market, mut creators, mut records)| {
             let mut flows = vec![Flows::default(); ncells];

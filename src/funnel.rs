@@ -2,6 +2,7 @@
 //! and rewarded-ad viewers (MODEL.md sec. 7). All randomness of money lives here; the ledger
 //! only does arithmetic on what the funnel drew.
 
+use crate::feed::Clip;
 use crate::rng::{self, Kind};
 use crate::scenario::{Category, Landing, Scenario};
 
@@ -116,6 +117,22 @@ pub fn convert(
         days_left: c.window_days - 1,
     });
     Outcome { opens, payers, revenue: rev, cohort }
+}
+
+/// Step 7 for one live clip with today's impressions, from the clip's own stream of the day.
+pub fn convert_clip(s: &Scenario, c: &Clip, rep_seed: u64, day: u32) -> Outcome {
+    let src = Source {
+        creator: c.creator,
+        plan: c.plan,
+        record: c.record,
+        title: c.title,
+        category: c.category,
+        landing: c.landing,
+    };
+    let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
+    let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
+    let ctr = s.formats[c.format as usize].ctr;
+    convert(s, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
 }
 
 /// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing

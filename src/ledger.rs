@@ -4,10 +4,10 @@
 
 use crate::calendar::Date;
 use crate::feed::Records;
-use crate::funnel::{Revenue, NONE};
+use crate::funnel::{Revenue, Source, NONE};
 use crate::metrics::{Flow, Flows};
 use crate::money::{share, Fen, Ppm, PPM};
-use crate::operators::{Market, UNLIMITED};
+use crate::operators::{Market, Plan, UNLIMITED};
 use crate::population::Creators;
 use crate::scenario::{CommissionBase, Landing, Scenario, Settlement, SubsidyForm};
 use rayon::prelude::*;
@@ -77,12 +77,7 @@ pub fn cell(category: u16, landing: Landing) -> usize {
 /// One source's views and money of one day, split to the fen before the plan's budget cap.
 #[derive(Clone, Copy, Debug)]
 pub struct Booking {
-    pub creator: u32,
-    pub plan: u32,
-    pub record: u32,
-    pub title: u32,
-    pub category: u16,
-    pub landing: Landing,
+    pub source: Source,
     /// Any money at all (an empty revenue books nothing but its views).
     pub money: bool,
     pub imps: u64,
@@ -100,17 +95,12 @@ pub struct Booking {
 }
 
 /// Splits one source's revenue of the day (step 8 before the budget cap): refunds, platform
-/// fees, commission at `rate_ppm`, operator net and ad money, each price a group of identical
+/// fees, commission at the plan's rate (none for paid traffic), operator net and ad money, each price a group of identical
 /// events split once and multiplied. Pure arithmetic, so the day runs it in parallel.
-pub fn split(s: &Scenario, rev: &Revenue, rate_ppm: Ppm, date: Date) -> Booking {
+pub fn split(s: &Scenario, rev: &Revenue, plans: &[Plan], date: Date) -> Booking {
     let src = rev.source;
     let mut b = Booking {
-        creator: src.creator,
-        plan: src.plan,
-        record: src.record,
-        title: src.title,
-        category: src.category,
-        landing: src.landing,
+        source: src,
         money: rev.ad_views > 0 || rev.paid.iter().any(|n| *n > 0),
         imps: 0,
         fresh: 0,
@@ -128,7 +118,7 @@ pub fn split(s: &Scenario, rev: &Revenue, rate_ppm: Ppm, date: Date) -> Booking 
     }
     let c = &s.categories[src.category as usize];
     let l = src.landing as usize;
-    let rate = if src.plan == NONE { 0 } else { rate_ppm };
+    let rate = plans.get(src.plan as usize).map_or(0, |p| p.rate_ppm);
     let mut pay = |x: Fen, n: Fen, fee_ppm: Ppm| {
         let fee = share(x, fee_ppm);
         let base = match s.platform.commission_base {
@@ -234,7 +224,7 @@ impl Ledger {
                 let lo = k * len;
                 let mut cut = Vec::new();
                 for (i, e) in events_ro.iter().enumerate() {
-                    let Some(plan) = (e.plan as usize).checked_sub(lo).and_then(|p| plans.get_mut(p)) else {
+                    let Some(plan) = (e.source.plan as usize).checked_sub(lo).and_then(|p| plans.get_mut(p)) else {
                         continue;
                     };
                     plan.opens += e.opens;
@@ -269,7 +259,7 @@ impl Ledger {
         let topups = s.subsidies.iter().any(|p| p.form == SubsidyForm::CommissionTopup);
         let per_open = s.subsidies.iter().any(|p| p.form == SubsidyForm::PerOpen);
         for e in events.iter() {
-            let f = &mut flows[cell(e.category, e.landing)];
+            let f = &mut flows[cell(e.source.category, e.source.landing)];
             f.add(Flow::Impressions, e.imps as i64);
             f.add(Flow::FreshReach, e.fresh as i64);
             f.add(Flow::Opens, e.opens as i64);
@@ -282,35 +272,35 @@ impl Ledger {
                 f.add(Flow::CommissionAccrued, e.commission);
                 if e.ad_credit > 0 {
                     f.add(Flow::AdMoney, e.ad_credit);
-                    market.titles[e.title as usize].ad_credit_fen += e.ad_credit;
+                    market.titles[e.source.title as usize].ad_credit_fen += e.ad_credit;
                 }
             }
-            if e.creator == NONE {
+            if e.source.creator == NONE {
                 continue;
             }
             if e.commission > 0 {
-                self.accrued_cells_today[cell(e.category, e.landing)] += e.commission;
+                self.accrued_cells_today[cell(e.source.category, e.source.landing)] += e.commission;
             }
             if topups && e.commission > 0 {
                 for (k, p) in s.subsidies.iter().enumerate() {
                     if p.form == SubsidyForm::CommissionTopup
-                        && p.categories[e.category as usize]
+                        && p.categories[e.source.category as usize]
                         && date >= p.from
                         && date <= p.to
                     {
                         let amount = share(e.commission, p.topup_ppm).min(self.subsidy_left[k]);
-                        self.pay_subsidy(k, e.creator, amount, creators, f);
+                        self.pay_subsidy(k, e.source.creator, amount, creators, f);
                     }
                 }
             }
             if per_open && e.opens > 0 {
                 for (k, p) in s.subsidies.iter().enumerate() {
                     if p.form == SubsidyForm::PerOpen
-                        && p.categories[e.category as usize]
+                        && p.categories[e.source.category as usize]
                         && date >= p.from
                         && date <= p.to
                     {
-                        self.pay_subsidy(k, e.creator, p.per_open_fen * e.opens as Fen, creators, f);
+                        self.pay_subsidy(k, e.source.creator, p.per_open_fen * e.opens as Fen, creators, f);
                     }
                 }
             }
@@ -326,7 +316,7 @@ impl Ledger {
                     |(k, (net, opens))| {
                         let lo = k * len;
                         for e in events {
-                            if let Some(r) = (e.record as usize).checked_sub(lo).filter(|r| *r < net.len()) {
+                            if let Some(r) = (e.source.record as usize).checked_sub(lo).filter(|r| *r < net.len()) {
                                 net[r] += e.net;
                                 opens[r] += e.opens;
                             }
@@ -345,7 +335,7 @@ impl Ledger {
                     .for_each(|(k, ((opens, payers), accrued))| {
                         let lo = k * len;
                         for e in events {
-                            if let Some(i) = (e.creator as usize).checked_sub(lo).filter(|i| *i < opens.len()) {
+                            if let Some(i) = (e.source.creator as usize).checked_sub(lo).filter(|i| *i < opens.len()) {
                                 opens[i] += e.opens;
                                 payers[i] += e.payers;
                                 accrued[i] += e.commission;

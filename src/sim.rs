@@ -248,20 +248,12 @@ impl<'s> World<'s> {
                     .par_iter_mut()
                     .map(|co| {
                         let rev = funnel::cohort_day(s, co, rep_seed, day)?;
-                        Some(ledger::split(s, &rev, rate_of(plans, rev.source.plan), date)).filter(|b| b.money)
+                        Some(ledger::split(s, &rev, plans, date)).filter(|b| b.money)
                     })
                     .collect_into_vec(&mut repeats);
                 bookings.clear();
                 bookings.extend(repeats.iter().flatten());
-                self.ledger.book_all(
-                    s,
-                    &mut bookings,
-                    &mut self.market,
-                    &mut self.creators,
-                    &mut self.records,
-                    &mut flows,
-                    day,
-                );
+                self.book(&mut bookings, &mut flows, day);
             }
             let bucket = &mut self.cohorts[k];
             bucket.retain(|c| c.days_left > 0);
@@ -279,32 +271,13 @@ impl<'s> World<'s> {
             self.clips[lo..hi]
                 .par_iter()
                 .map(|c| {
-                    let src = Source {
-                        creator: c.creator,
-                        plan: c.plan,
-                        record: c.record,
-                        title: c.title,
-                        category: c.category,
-                        landing: c.landing,
-                    };
-                    let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
-                    let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
-                    let ctr = s.formats[c.format as usize].ctr;
-                    let o = funnel::convert(s, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id);
-                    let mut b = ledger::split(s, &o.revenue, rate_of(plans, c.plan), date);
+                    let o = funnel::convert_clip(s, c, rep_seed, day);
+                    let mut b = ledger::split(s, &o.revenue, plans, date);
                     (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
                     (b, o.cohort)
                 })
                 .unzip_into_vecs(&mut bookings, &mut new_cohorts);
-            self.ledger.book_all(
-                s,
-                &mut bookings,
-                &mut self.market,
-                &mut self.creators,
-                &mut self.records,
-                &mut flows,
-                day,
-            );
+            self.book(&mut bookings, &mut flows, day);
             today.extend(new_cohorts.drain(..).flatten());
         }
         self.new_cohorts = new_cohorts;
@@ -329,22 +302,14 @@ impl<'s> World<'s> {
                 &mut r,
                 (1 << 62) | ((p.title as u64) << 12) | day as u64,
             );
-            let mut b = ledger::split(s, &o.revenue, 0, date);
+            let mut b = ledger::split(s, &o.revenue, &[], date);
             (b.imps, b.fresh, b.opens, b.payers) = (p.imps, p.fresh, o.opens, o.payers);
             bookings.push(b);
             today.extend(o.cohort);
         }
         today.shrink_to_fit();
         self.cohorts.push(today);
-        self.ledger.book_all(
-            s,
-            &mut bookings,
-            &mut self.market,
-            &mut self.creators,
-            &mut self.records,
-            &mut flows,
-            day,
-        );
+        self.book(&mut bookings, &mut flows, day);
         self.bookings = bookings;
         // 9: settlement.
         self.ledger.settle(s, &mut self.creators, &mut flows, day);
@@ -381,6 +346,11 @@ impl<'s> World<'s> {
         }
         self.active_by_day.push(self.creators.count_active());
         self.daily.push(flows);
+    }
+
+    /// Step 8 for a run of the day's split revenue, in booking order.
+    fn book(&mut self, bookings: &mut [Booking], flows: &mut [Flows], day: u32) {
+        self.ledger.book_all(self.s, bookings, &mut self.market, &mut self.creators, &mut self.records, flows, day);
     }
 
     /// A new clip on the chosen plan, with its per-clip subsidy if a program pays one.
@@ -547,11 +517,6 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
         counts[k] += 1;
     }
     counts
-}
-
-/// A plan's commission rate; 0 for paid traffic, which has no plan.
-fn rate_of(plans: &[crate::operators::Plan], plan: u32) -> crate::money::Ppm {
-    plans.get(plan as usize).map_or(0, |p| p.rate_ppm)
 }
 
 /// Runs replication `rep` of a scenario.
