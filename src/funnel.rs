@@ -43,6 +43,16 @@ pub struct Cohort {
     pub days_left: u32,
 }
 
+impl Cohort {
+    /// Whether nothing more can come of the cohort: its window has closed, or it has no payers
+    /// and its last ad viewer has left. Such a cohort draws no number and books no money, so
+    /// dropping it the night it empties changes no result and saves a day's visit for each of the
+    /// about half of all cohorts that empty early (ad viewers thin by `ad_keep` daily).
+    pub fn spent(&self) -> bool {
+        self.days_left == 0 || (self.payers == 0 && self.viewers == 0)
+    }
+}
+
 /// What the funnel made of one source's views today.
 #[derive(Clone, Debug)]
 pub struct Outcome {

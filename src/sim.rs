@@ -256,7 +256,7 @@ impl<'s> World<'s> {
                 self.book(&mut bookings, &mut flows, day);
             }
             let bucket = &mut self.cohorts[k];
-            bucket.retain(|c| c.days_left > 0);
+            bucket.retain(|c| !c.spent());
             if bucket.len() < bucket.capacity() / 2 {
                 bucket.shrink_to_fit();
             }
