@@ -68,6 +68,45 @@ impl Tally {
     }
 }
 
+/// What paying a subsidy touches, borrowed apart from the rest of the ledger and the creators so
+/// that subsidies can be paid in booking order while other threads sum the day's events.
+struct Purse<'a> {
+    left: &'a mut [Fen],
+    earned: &'a mut Tally,
+    subsidy_fen: &'a mut [Fen],
+    trailing_fen: &'a mut [Fen],
+}
+
+impl Purse<'_> {
+    /// Pays up to `amount` from program `k`'s budget to `creator` at once.
+    fn pay(&mut self, k: usize, creator: u32, amount: Fen, f: &mut Flows) {
+        let amount = amount.min(self.left[k]);
+        if amount <= 0 {
+            return;
+        }
+        self.left[k] -= amount;
+        self.subsidy_fen[creator as usize] += amount;
+        f.add(Flow::Subsidies, amount);
+        self.trailing_fen[creator as usize] += amount;
+        self.earned.add(creator as usize, amount);
+    }
+}
+
+/// `v` cut into exactly `parts` consecutive pieces (some may be empty), each with its offset.
+fn by_range<T>(mut v: &mut [T], parts: usize) -> Vec<(usize, &mut [T])> {
+    let len = v.len().div_ceil(parts).max(1);
+    let mut out = Vec::with_capacity(parts);
+    let mut lo = 0;
+    for _ in 0..parts {
+        let (head, tail) = v.split_at_mut(len.min(v.len()));
+        let n = head.len();
+        out.push((lo, head));
+        lo += n;
+        v = tail;
+    }
+    out
+}
+
 /// The cell of a (category, landing) pair in per-day flows.
 #[inline]
 pub fn cell(category: u16, landing: Landing) -> usize {
@@ -254,108 +293,133 @@ impl Ledger {
         for (i, commission) in cut.into_iter().flatten() {
             events[i].commission = commission;
         }
-        // 2. In booking order: flows, ad money, subsidies.
+        // 2. Everything else, in parallel: what order decides (subsidy budgets) walks the events
+        // in booking order on one thread, while the sums are taken by the others: flows by chunk
+        // of events, records and creators each by index range, one walk of the events per range.
         let date = s.date(day);
         let topups = s.subsidies.iter().any(|p| p.form == SubsidyForm::CommissionTopup);
         let per_open = s.subsidies.iter().any(|p| p.form == SubsidyForm::PerOpen);
-        for e in events.iter() {
-            let f = &mut flows[cell(e.source.category, e.source.landing)];
-            f.add(Flow::Impressions, e.imps as i64);
-            f.add(Flow::FreshReach, e.fresh as i64);
-            f.add(Flow::Opens, e.opens as i64);
-            f.add(Flow::Payers, e.payers as i64);
-            if e.money {
-                f.add(Flow::Gmv, e.gmv);
-                f.add(Flow::Refunds, e.refunds);
-                f.add(Flow::PlatformFees, e.fees);
-                f.add(Flow::OperatorNet, e.net - e.commission);
-                f.add(Flow::CommissionAccrued, e.commission);
-                if e.ad_credit > 0 {
-                    f.add(Flow::AdMoney, e.ad_credit);
-                    market.titles[e.source.title as usize].ad_credit_fen += e.ad_credit;
-                }
-            }
-            if e.source.creator == NONE {
-                continue;
-            }
-            if e.commission > 0 {
-                self.accrued_cells_today[cell(e.source.category, e.source.landing)] += e.commission;
-            }
-            if topups && e.commission > 0 {
-                for (k, p) in s.subsidies.iter().enumerate() {
-                    if p.form == SubsidyForm::CommissionTopup
-                        && p.categories[e.source.category as usize]
-                        && date >= p.from
-                        && date <= p.to
-                    {
-                        let amount = share(e.commission, p.topup_ppm).min(self.subsidy_left[k]);
-                        self.pay_subsidy(k, e.source.creator, amount, creators, f);
-                    }
-                }
-            }
-            if per_open && e.opens > 0 {
-                for (k, p) in s.subsidies.iter().enumerate() {
-                    if p.form == SubsidyForm::PerOpen
-                        && p.categories[e.source.category as usize]
-                        && date >= p.from
-                        && date <= p.to
-                    {
-                        self.pay_subsidy(k, e.source.creator, p.per_open_fen * e.opens as Fen, creators, f);
-                    }
-                }
-            }
-        }
-        // 3. Records and creators, each by index range.
-        let n = creators.len();
-        self.accrued_today.resize(n, 0);
         let events: &[Booking] = events;
-        rayon::join(
+        let mut purse = Purse {
+            left: &mut self.subsidy_left,
+            earned: &mut self.earned_today,
+            subsidy_fen: &mut creators.subsidy_fen,
+            trailing_fen: &mut creators.trailing_fen,
+        };
+        let titles = &mut market.titles;
+        let mut subsidy_flows = vec![Flows::default(); flows.len()];
+        let n = creators.opens.len();
+        self.accrued_today.resize(n, 0);
+        let (opens, payers, accrued) = (&mut creators.opens, &mut creators.payers, &mut self.accrued_today);
+        let (net, rec_opens) = (&mut records.net_fen, &mut records.opens);
+        let ncell = flows.len();
+        let (_, (sums, ())) = rayon::join(
             || {
-                let len = records.net_fen.len().div_ceil(parts).max(1);
-                records.net_fen.par_chunks_mut(len).zip(records.opens.par_chunks_mut(len)).enumerate().for_each(
-                    |(k, (net, opens))| {
-                        let lo = k * len;
-                        for e in events {
-                            if let Some(r) = (e.source.record as usize).checked_sub(lo).filter(|r| *r < net.len()) {
-                                net[r] += e.net;
-                                opens[r] += e.opens;
-                            }
+                for e in events.iter().filter(|e| e.money && e.ad_credit > 0) {
+                    titles[e.source.title as usize].ad_credit_fen += e.ad_credit;
+                }
+                if !(topups || per_open) {
+                    return;
+                }
+                for e in events.iter().filter(|e| e.source.creator != NONE) {
+                    let f = &mut subsidy_flows[cell(e.source.category, e.source.landing)];
+                    for (k, p) in s.subsidies.iter().enumerate() {
+                        if !(p.categories[e.source.category as usize] && date >= p.from && date <= p.to) {
+                            continue;
                         }
+                        match p.form {
+                            SubsidyForm::CommissionTopup if e.commission > 0 => {
+                                purse.pay(k, e.source.creator, share(e.commission, p.topup_ppm), f)
+                            }
+                            SubsidyForm::PerOpen if e.opens > 0 => {
+                                purse.pay(k, e.source.creator, p.per_open_fen * e.opens as Fen, f)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            },
+            || {
+                rayon::join(
+                    || {
+                        events
+                            .par_chunks(events.len().div_ceil(parts).max(1))
+                            .map(|chunk| {
+                                let mut sums = vec![Flows::default(); ncell];
+                                let mut accrued_cells = vec![0; ncell];
+                                for e in chunk {
+                                    let k = cell(e.source.category, e.source.landing);
+                                    let f = &mut sums[k];
+                                    f.add(Flow::Impressions, e.imps as i64);
+                                    f.add(Flow::FreshReach, e.fresh as i64);
+                                    f.add(Flow::Opens, e.opens as i64);
+                                    f.add(Flow::Payers, e.payers as i64);
+                                    if e.money {
+                                        f.add(Flow::Gmv, e.gmv);
+                                        f.add(Flow::Refunds, e.refunds);
+                                        f.add(Flow::PlatformFees, e.fees);
+                                        f.add(Flow::OperatorNet, e.net - e.commission);
+                                        f.add(Flow::CommissionAccrued, e.commission);
+                                        f.add(Flow::AdMoney, e.ad_credit);
+                                    }
+                                    if e.source.creator != NONE {
+                                        accrued_cells[k] += e.commission;
+                                    }
+                                }
+                                (sums, accrued_cells)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    || {
+                        let pieces = by_range(net, parts).into_iter().zip(by_range(rec_opens, parts)).zip(
+                            by_range(opens, parts)
+                                .into_iter()
+                                .zip(by_range(payers, parts))
+                                .zip(by_range(accrued, parts)),
+                        );
+                        pieces.collect::<Vec<_>>().into_par_iter().for_each(
+                            |(((r_lo, net), (_, rec_opens)), (((c_lo, opens), (_, payers)), (_, accrued)))| {
+                                for e in events {
+                                    if let Some(r) =
+                                        (e.source.record as usize).checked_sub(r_lo).filter(|r| *r < net.len())
+                                    {
+                                        net[r] += e.net;
+                                        rec_opens[r] += e.opens;
+                                    }
+                                    if let Some(i) =
+                                        (e.source.creator as usize).checked_sub(c_lo).filter(|i| *i < opens.len())
+                                    {
+                                        opens[i] += e.opens;
+                                        payers[i] += e.payers;
+                                        accrued[i] += e.commission;
+                                    }
+                                }
+                            },
+                        )
                     },
                 )
             },
-            || {
-                let len = n.div_ceil(parts).max(1);
-                creators
-                    .opens
-                    .par_chunks_mut(len)
-                    .zip(creators.payers.par_chunks_mut(len))
-                    .zip(self.accrued_today.par_chunks_mut(len))
-                    .enumerate()
-                    .for_each(|(k, ((opens, payers), accrued))| {
-                        let lo = k * len;
-                        for e in events {
-                            if let Some(i) = (e.source.creator as usize).checked_sub(lo).filter(|i| *i < opens.len()) {
-                                opens[i] += e.opens;
-                                payers[i] += e.payers;
-                                accrued[i] += e.commission;
-                            }
-                        }
-                    })
-            },
         );
+        for (sums, accrued_cells) in sums {
+            for (k, f) in sums.iter().enumerate() {
+                flows[k].absorb(f);
+                self.accrued_cells_today[k] += accrued_cells[k];
+            }
+        }
+        for (k, f) in subsidy_flows.iter().enumerate() {
+            flows[k].absorb(f);
+        }
     }
 
     /// Pays a subsidy (platform money) to a creator at once, from program `k`'s budget.
     pub fn pay_subsidy(&mut self, k: usize, creator: u32, amount: Fen, creators: &mut Creators, f: &mut Flows) {
-        let amount = amount.min(self.subsidy_left[k]);
-        if amount <= 0 {
-            return;
+        Purse {
+            left: &mut self.subsidy_left,
+            earned: &mut self.earned_today,
+            subsidy_fen: &mut creators.subsidy_fen,
+            trailing_fen: &mut creators.trailing_fen,
         }
-        self.subsidy_left[k] -= amount;
-        creators.subsidy_fen[creator as usize] += amount;
-        f.add(Flow::Subsidies, amount);
-        self.earn(creator, amount, creators);
+        .pay(k, creator, amount, f);
     }
 
     fn earn(&mut self, creator: u32, amount: Fen, creators: &mut Creators) {
