@@ -142,8 +142,9 @@ pub fn serve(s: &Scenario, clips: &mut [Clip], rep_seed: u64, day: u32) -> f64 {
 }
 
 /// Step 10 of the day: engagements, escalation one tier at most, decay, and expiry. Expired
-/// clips are moved out into `expired`, keeping the order of the rest.
-pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Clip>, rep_seed: u64, day: u32) {
+/// clips leave the vector, keeping the order of the rest, and their (record, category) pairs go
+/// to `expired` (all the day needs of them: copying whole clips out cost a sequential pass).
+pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<(u32, u16)>, rep_seed: u64, day: u32) {
     let f = &s.feed;
     let supply_next = supply(s, day + 1);
     let top = f.tier_quotas.len() - 1;
@@ -171,7 +172,7 @@ pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Clip>, rep_see
     });
     clips.retain(|c| {
         if c.expired {
-            expired.push(c.clone());
+            expired.push((c.record, c.category));
         }
         !c.expired
     });

@@ -133,25 +133,33 @@ pub struct Booking {
     pub ad_credit: Fen,
 }
 
+impl Booking {
+    /// A booking of no views and no money.
+    pub fn nothing(source: Source) -> Booking {
+        Booking {
+            source,
+            money: false,
+            imps: 0,
+            fresh: 0,
+            opens: 0,
+            payers: 0,
+            gmv: 0,
+            refunds: 0,
+            fees: 0,
+            net: 0,
+            commission: 0,
+            ad_credit: 0,
+        }
+    }
+}
+
 /// Splits one source's revenue of the day (step 8 before the budget cap): refunds, platform
 /// fees, commission at the plan's rate (none for paid traffic), operator net and ad money, each price a group of identical
 /// events split once and multiplied. Pure arithmetic, so the day runs it in parallel.
 pub fn split(s: &Scenario, rev: &Revenue, plans: &[Plan], date: Date) -> Booking {
     let src = rev.source;
-    let mut b = Booking {
-        source: src,
-        money: rev.ad_views > 0 || rev.paid.iter().any(|n| *n > 0),
-        imps: 0,
-        fresh: 0,
-        opens: 0,
-        payers: 0,
-        gmv: 0,
-        refunds: 0,
-        fees: 0,
-        net: 0,
-        commission: 0,
-        ad_credit: 0,
-    };
+    let mut b = Booking::nothing(src);
+    b.money = rev.ad_views > 0 || rev.paid.iter().any(|n| *n > 0);
     if !b.money {
         return b;
     }

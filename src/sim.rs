@@ -63,7 +63,7 @@ pub struct World<'s> {
     pub creators: Creators,
     pub market: Market,
     clips: Vec<Clip>,
-    expired: Vec<Clip>,
+    expired: Vec<(u32, u16)>,
     records: Records,
     /// Live payer and viewer cohorts by the day they began, oldest first: each day's cohorts sit
     /// in a vector of their own, sized once, so millions of cohorts never pay for a doubling
@@ -88,7 +88,6 @@ pub struct World<'s> {
     title_share: Vec<(f64, f64, f64)>,
     bookings: Vec<Booking>,
     new_cohorts: Vec<Option<Cohort>>,
-    repeats: Vec<Option<Booking>>,
 }
 
 /// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
@@ -154,7 +153,6 @@ impl<'s> World<'s> {
             title_share: Vec::new(),
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
-            repeats: Vec::new(),
         }
     }
 
@@ -238,21 +236,20 @@ impl<'s> World<'s> {
         const CHUNK: usize = 1 << 15;
         let rep_seed = self.rep_seed;
         let date = s.date(day);
-        let mut repeats = std::mem::take(&mut self.repeats);
         let mut bookings = std::mem::take(&mut self.bookings);
         for k in 0..self.cohorts.len() {
             for lo in (0..self.cohorts[k].len()).step_by(CHUNK) {
                 let hi = (lo + CHUNK).min(self.cohorts[k].len());
                 let plans = &self.market.plans;
+                // A cohort that made nothing today still gets its (empty) booking: walking it
+                // costs the ledger less than squeezing it out of the chunk on one thread.
                 self.cohorts[k][lo..hi]
                     .par_iter_mut()
-                    .map(|co| {
-                        let rev = funnel::cohort_day(s, co, rep_seed, day)?;
-                        Some(ledger::split(s, &rev, plans, date)).filter(|b| b.money)
+                    .map(|co| match funnel::cohort_day(s, co, rep_seed, day) {
+                        Some(rev) => ledger::split(s, &rev, plans, date),
+                        None => Booking::nothing(co.source),
                     })
-                    .collect_into_vec(&mut repeats);
-                bookings.clear();
-                bookings.extend(repeats.iter().flatten());
+                    .collect_into_vec(&mut bookings);
                 self.book(&mut bookings, &mut flows, day);
             }
             let bucket = &mut self.cohorts[k];
@@ -262,8 +259,9 @@ impl<'s> World<'s> {
             }
         }
         self.cohorts.retain(|b| !b.is_empty());
-        self.repeats = repeats;
-        let mut today = Vec::new();
+        // At most one cohort a clip and a paid title: reserving that once spares the doubling
+        // vector its copies (and page faults) on the day's main sequential path.
+        let mut today = Vec::with_capacity(self.clips.len() + self.market.titles.len());
         let mut new_cohorts = std::mem::take(&mut self.new_cohorts);
         for lo in (0..self.clips.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.clips.len());
@@ -316,11 +314,11 @@ impl<'s> World<'s> {
         // 10: clips escalate, decay and expire; their creators learn once the window closes.
         self.expired.clear();
         feed::age(s, &mut self.clips, &mut self.expired, self.rep_seed, day);
-        for c in &self.expired {
-            let due = day + s.categories[c.category as usize].window_days;
+        for &(record, category) in &self.expired {
+            let due = day + s.categories[category as usize].window_days;
             match self.learn_due.get_mut(due as usize) {
-                Some(q) => q.push(c.record),
-                None => self.records.close(c.record),
+                Some(q) => q.push(record),
+                None => self.records.close(record),
             }
         }
         // 11: learning and churn.
