@@ -31,6 +31,10 @@ pub struct SquareView {
     epc_rmb: Vec<f64>,
     /// Cumulative sampling weights (popularity), same order as `plans`.
     cum_weight: Vec<f64>,
+    /// Guide table over `cum_weight`: `guide[b]` is the first position whose cumulative weight
+    /// exceeds `b / guide.len()` of the total, so a draw starts its search next to its answer
+    /// instead of bisecting thousands of plans (Chen and Asau's indexed search).
+    guide: Vec<u32>,
     image_text_allowed: bool,
     /// Per category: expected subsidy per clip that does not depend on the creator, RMB, and the
     /// commission top-up share.
@@ -60,6 +64,7 @@ impl SquareView {
             rate: Vec::new(),
             epc_rmb: Vec::new(),
             cum_weight: Vec::new(),
+            guide: Vec::new(),
             image_text_allowed: date >= s.platform.image_text_from,
             subsidy_flat_rmb: vec![0.0; s.categories.len()],
             subsidy_topup: vec![0.0; s.categories.len()],
@@ -86,6 +91,8 @@ impl SquareView {
             v.epc_rmb.push(epc);
             v.cum_weight.push(total);
         }
+        let m = 2 * v.plans.len();
+        v.guide = (0..m).map(|b| v.cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect();
         for (k, prog) in s.subsidies.iter().enumerate() {
             if date < prog.from || date > prog.to || subsidy_left[k] <= 0 {
                 continue;
@@ -235,6 +242,23 @@ impl SquareView {
         attempts
     }
 
+    /// The first position whose cumulative weight exceeds `x`: the same answer as bisecting
+    /// `cum_weight`, found from the guide table. The guide's start is checked to lie at or before
+    /// the answer (the weights only grow), so float rounding at a bucket's edge cannot move it.
+    fn locate(&self, x: f64, total: f64) -> usize {
+        let m = self.guide.len();
+        let b = ((x / total * m as f64) as usize).min(m - 1);
+        let start = self.guide[b.saturating_sub(1)] as usize;
+        if start > 0 && self.cum_weight[start - 1] > x {
+            return self.cum_weight.partition_point(|w| *w <= x);
+        }
+        let ahead = &self.cum_weight[start..];
+        match ahead.iter().take(16).position(|w| *w > x) {
+            Some(k) => start + k,
+            None => start + ahead.partition_point(|w| *w <= x),
+        }
+    }
+
     /// Draws up to `k` distinct positions into the square, weighted by popularity.
     fn sample(&self, r: &mut rng::Stream, k: usize, out: &mut Vec<usize>) {
         out.clear();
@@ -248,9 +272,60 @@ impl SquareView {
         while out.len() < k && tries < 20 * k {
             tries += 1;
             let x = r.random::<f64>() * total;
-            let j = self.cum_weight.partition_point(|w| *w <= x).min(n - 1);
+            let j = self.locate(x, total).min(n - 1);
             if !out.contains(&j) {
                 out.push(j);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn view(weights: &[f64]) -> SquareView {
+        let mut total = 0.0;
+        let cum_weight: Vec<f64> = weights
+            .iter()
+            .map(|w| {
+                total += w;
+                total
+            })
+            .collect();
+        let m = 2 * weights.len();
+        let guide = (0..m).map(|b| cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect();
+        SquareView {
+            plans: (0..weights.len() as u32).collect(),
+            category: Vec::new(),
+            rate: Vec::new(),
+            epc_rmb: Vec::new(),
+            cum_weight,
+            guide,
+            image_text_allowed: false,
+            subsidy_flat_rmb: Vec::new(),
+            subsidy_topup: Vec::new(),
+            per_clip: Vec::new(),
+        }
+    }
+
+    proptest! {
+        /// The guide table finds exactly what bisection finds, for any weights (popularity makes
+        /// them span orders of magnitude) and any point, bucket edges and the total included.
+        #[test]
+        fn locate_agrees_with_bisection(
+            weights in prop::collection::vec(prop_oneof![1e-6..1e-3f64, 0.5..2.0f64, 1e3..1e6f64], 1..300),
+            us in prop::collection::vec(0.0..1.0f64, 50),
+        ) {
+            let v = view(&weights);
+            let total = *v.cum_weight.last().unwrap();
+            let m = v.guide.len() as f64;
+            let mut xs: Vec<f64> = us.iter().map(|u| u * total).collect();
+            xs.extend((0..v.guide.len()).map(|b| b as f64 * total / m));
+            xs.extend(v.cum_weight.iter().copied());
+            for x in xs {
+                prop_assert_eq!(v.locate(x, total), v.cum_weight.partition_point(|w| *w <= x), "x = {}", x);
             }
         }
     }
