@@ -20,6 +20,7 @@ pub mod money;
 pub mod operators;
 pub mod output;
 pub mod population;
+pub mod profile;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

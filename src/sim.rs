@@ -16,6 +16,7 @@ use crate::metrics::{Flow, Flows};
 use crate::money::Fen;
 use crate::operators::{revenue_per_arrival, Market};
 use crate::population::{concentration, Creators};
+use crate::profile::Stages;
 use crate::rng::{self, Kind};
 use crate::scenario::{Landing, Scenario, SubsidyForm};
 use crate::square::{SquareStats, SquareView};
@@ -88,6 +89,8 @@ pub struct World<'s> {
     title_share: Vec<(f64, f64, f64)>,
     bookings: Vec<Booking>,
     new_cohorts: Vec<Option<Cohort>>,
+    /// Wall time by stage (`CPSIM_PROFILE`).
+    stages: Stages,
 }
 
 /// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
@@ -153,6 +156,7 @@ impl<'s> World<'s> {
             title_share: Vec::new(),
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
+            stages: Stages::default(),
         }
     }
 
@@ -185,6 +189,7 @@ impl<'s> World<'s> {
     /// One day, phases 1 to 12.
     pub fn step(&mut self, day: u32) {
         let s = self.s;
+        self.stages.start();
         let mut flows = vec![Flows::default(); s.categories.len() * 2];
         // 1-2: rules are read by date where they apply; operators launch, close and steer.
         for p in self.market.plans.iter_mut() {
@@ -206,16 +211,20 @@ impl<'s> World<'s> {
             }
             self.program_clips.resize(self.creators.len() * s.subsidies.len(), 0);
         }
+        self.stages.lap("operators, entry");
         // 4: plan choice and new clips.
         let view = SquareView::build(s, &self.market, &self.stats, &self.ledger.subsidy_left, day);
         let (choices, attempts) = view.choose_all(s, &self.creators, &self.program_clips, self.rep_seed, day);
         self.episode.attempts += attempts;
+        self.stages.lap("plan choice");
         for ch in choices {
             self.post(ch, day, &mut flows);
         }
+        self.stages.lap("posting");
         // 5: feed.
         self.clip_days += self.clips.len() as u64;
         feed::serve(s, &mut self.clips, self.rep_seed, day);
+        self.stages.lap("feed serve");
         let mut paid = self.buy_traffic(&mut flows);
         // 6: audience.
         audience::reach(
@@ -233,6 +242,7 @@ impl<'s> World<'s> {
         // order, so memory stays bounded by the chunk (not by millions of cohorts) and the order
         // of booking is the same at any thread count. Buffers are kept across days: allocating
         // them anew cost a page fault per 4 KiB.
+        self.stages.lap("audience reach");
         const CHUNK: usize = 1 << 15;
         let rep_seed = self.rep_seed;
         let date = s.date(day);
@@ -250,13 +260,16 @@ impl<'s> World<'s> {
                         None => Booking::nothing(co.source),
                     })
                     .collect_into_vec(&mut bookings);
+                self.stages.lap("cohorts: draws, split");
                 self.book(&mut bookings, &mut flows, day);
+                self.stages.lap("cohorts: book");
             }
             let bucket = &mut self.cohorts[k];
             bucket.retain(|c| !c.spent());
             if bucket.len() < bucket.capacity() / 2 {
                 bucket.shrink_to_fit();
             }
+            self.stages.lap("cohorts: keep live");
         }
         self.cohorts.retain(|b| !b.is_empty());
         // At most one cohort a clip and a paid title: reserving that once spares the doubling
@@ -275,8 +288,11 @@ impl<'s> World<'s> {
                     (b, o.cohort)
                 })
                 .unzip_into_vecs(&mut bookings, &mut new_cohorts);
+            self.stages.lap("clips: draws, split");
             self.book(&mut bookings, &mut flows, day);
+            self.stages.lap("clips: book");
             today.extend(new_cohorts.drain(..).flatten());
+            self.stages.lap("clips: new cohorts");
         }
         self.new_cohorts = new_cohorts;
         bookings.clear();
@@ -309,8 +325,10 @@ impl<'s> World<'s> {
         self.cohorts.push(today);
         self.book(&mut bookings, &mut flows, day);
         self.bookings = bookings;
+        self.stages.lap("paid traffic");
         // 9: settlement.
         self.ledger.settle(s, &mut self.creators, &mut flows, day);
+        self.stages.lap("settlement");
         // 10: clips escalate, decay and expire; their creators learn once the window closes.
         self.expired.clear();
         feed::age(s, &mut self.clips, &mut self.expired, self.rep_seed, day);
@@ -321,12 +339,14 @@ impl<'s> World<'s> {
                 None => self.records.close(record),
             }
         }
+        self.stages.lap("feed age");
         // 11: learning and churn.
         self.learn(day);
         if day + 1 == s.creators.warmup_days || (day == 0 && s.creators.warmup_days == 0) {
             self.entry_earnings_warmup = self.creators.mean_trailing_rmb();
         }
         self.creators.churn(s, self.rep_seed, day);
+        self.stages.lap("learning, churn");
         // 12: daily metrics.
         // Plans in the square: open, started, and promotable (a WeChat landing needs the jump).
         let jump = s.date(day) >= s.platform.jump_to_wechat_from;
@@ -344,6 +364,7 @@ impl<'s> World<'s> {
         }
         self.active_by_day.push(self.creators.count_active());
         self.daily.push(flows);
+        self.stages.lap("daily metrics");
     }
 
     /// Step 8 for a run of the day's split revenue, in booking order.
@@ -461,6 +482,9 @@ impl<'s> World<'s> {
     }
 
     fn finish(self) -> RepResult {
+        if let Some(table) = self.stages.report() {
+            eprintln!("cpsim: wall time by stage, replication seed {}:\n{table}", self.rep_seed);
+        }
         let mut totals = Flows::default();
         for day in &self.daily {
             for f in day {
