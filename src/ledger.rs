@@ -301,121 +301,110 @@ impl Ledger {
         for (i, commission) in cut.into_iter().flatten() {
             events[i].commission = commission;
         }
-        // 2. Everything else, in parallel: what order decides (subsidy budgets) walks the events
-        // in booking order on one thread, while the sums are taken by the others: flows by chunk
-        // of events, records and creators each by index range, one walk of the events per range.
+        // 2. Everything else, one walk of the events per index range: the walker of range k
+        // adds to records and creators in range k, and adds the flows of the k-th slice of the
+        // events; the walker of range 0 also pays subsidies and credits ad money, which it does
+        // in booking order as budgets require. Every other sum is of integers, the same to the
+        // fen in any order. (Separate walks for each of these took twice the memory traffic.)
         let date = s.date(day);
-        let topups = s.subsidies.iter().any(|p| p.form == SubsidyForm::CommissionTopup);
-        let per_open = s.subsidies.iter().any(|p| p.form == SubsidyForm::PerOpen);
         let events: &[Booking] = events;
-        let mut purse = Purse {
+        // Programs that pay on commission or opens today, by category, in program order.
+        let mut programs: Vec<Vec<usize>> = vec![Vec::new(); s.categories.len()];
+        for (k, p) in s.subsidies.iter().enumerate() {
+            if matches!(p.form, SubsidyForm::CommissionTopup | SubsidyForm::PerOpen) && date >= p.from && date <= p.to {
+                for (c, on) in p.categories.iter().enumerate() {
+                    if *on {
+                        programs[c].push(k);
+                    }
+                }
+            }
+        }
+        let purse = Purse {
             left: &mut self.subsidy_left,
             earned: &mut self.earned_today,
             subsidy_fen: &mut creators.subsidy_fen,
             trailing_fen: &mut creators.trailing_fen,
         };
-        let titles = &mut market.titles;
-        let mut subsidy_flows = vec![Flows::default(); flows.len()];
-        let n = creators.opens.len();
-        self.accrued_today.resize(n, 0);
-        let (opens, payers, accrued) = (&mut creators.opens, &mut creators.payers, &mut self.accrued_today);
-        let (net, rec_opens) = (&mut records.net_fen, &mut records.opens);
+        let mut in_order = Some((purse, &mut market.titles));
+        self.accrued_today.resize(creators.opens.len(), 0);
         let ncell = flows.len();
-        let (_, (sums, ())) = rayon::join(
-            || {
-                for e in events.iter().filter(|e| e.money && e.ad_credit > 0) {
-                    titles[e.source.title as usize].ad_credit_fen += e.ad_credit;
-                }
-                if !(topups || per_open) {
-                    return;
-                }
-                for e in events.iter().filter(|e| e.source.creator != NONE) {
-                    let f = &mut subsidy_flows[cell(e.source.category, e.source.landing)];
-                    for (k, p) in s.subsidies.iter().enumerate() {
-                        if !(p.categories[e.source.category as usize] && date >= p.from && date <= p.to) {
-                            continue;
+        let slice = events.len().div_ceil(parts).max(1);
+        let pieces: Vec<_> = by_range(&mut records.net_fen, parts)
+            .into_iter()
+            .zip(by_range(&mut records.opens, parts))
+            .zip(
+                by_range(&mut creators.opens, parts)
+                    .into_iter()
+                    .zip(by_range(&mut creators.payers, parts))
+                    .zip(by_range(&mut self.accrued_today, parts)),
+            )
+            .enumerate()
+            .map(|(k, piece)| (k, piece, if k == 0 { in_order.take() } else { None }))
+            .collect();
+        let sums: Vec<(Vec<Flows>, Vec<Fen>)> = pieces
+            .into_par_iter()
+            .map(|(k, (((r_lo, net), (_, rec_opens)), (((c_lo, opens), (_, payers)), (_, accrued))), mut in_order)| {
+                let mut sums = vec![Flows::default(); ncell];
+                let mut accrued_cells = vec![0; ncell];
+                let own = k * slice..(k + 1) * slice;
+                for (i, e) in events.iter().enumerate() {
+                    let at = cell(e.source.category, e.source.landing);
+                    if own.contains(&i) {
+                        let f = &mut sums[at];
+                        f.add(Flow::Impressions, e.imps as i64);
+                        f.add(Flow::FreshReach, e.fresh as i64);
+                        f.add(Flow::Opens, e.opens as i64);
+                        f.add(Flow::Payers, e.payers as i64);
+                        if e.money {
+                            f.add(Flow::Gmv, e.gmv);
+                            f.add(Flow::Refunds, e.refunds);
+                            f.add(Flow::PlatformFees, e.fees);
+                            f.add(Flow::OperatorNet, e.net - e.commission);
+                            f.add(Flow::CommissionAccrued, e.commission);
+                            f.add(Flow::AdMoney, e.ad_credit);
                         }
-                        match p.form {
+                        if e.source.creator != NONE {
+                            accrued_cells[at] += e.commission;
+                        }
+                    }
+                    if let Some(r) = (e.source.record as usize).checked_sub(r_lo).filter(|r| *r < net.len()) {
+                        net[r] += e.net;
+                        rec_opens[r] += e.opens;
+                    }
+                    if let Some(i) = (e.source.creator as usize).checked_sub(c_lo).filter(|i| *i < opens.len()) {
+                        opens[i] += e.opens;
+                        payers[i] += e.payers;
+                        accrued[i] += e.commission;
+                    }
+                    let Some((purse, titles)) = in_order.as_mut() else { continue };
+                    if e.money && e.ad_credit > 0 {
+                        titles[e.source.title as usize].ad_credit_fen += e.ad_credit;
+                    }
+                    if e.source.creator == NONE {
+                        continue;
+                    }
+                    for &p in &programs[e.source.category as usize] {
+                        let program = &s.subsidies[p];
+                        let f = &mut sums[at];
+                        match program.form {
                             SubsidyForm::CommissionTopup if e.commission > 0 => {
-                                purse.pay(k, e.source.creator, share(e.commission, p.topup_ppm), f)
+                                purse.pay(p, e.source.creator, share(e.commission, program.topup_ppm), f)
                             }
                             SubsidyForm::PerOpen if e.opens > 0 => {
-                                purse.pay(k, e.source.creator, p.per_open_fen * e.opens as Fen, f)
+                                purse.pay(p, e.source.creator, program.per_open_fen * e.opens as Fen, f)
                             }
                             _ => {}
                         }
                     }
                 }
-            },
-            || {
-                rayon::join(
-                    || {
-                        events
-                            .par_chunks(events.len().div_ceil(parts).max(1))
-                            .map(|chunk| {
-                                let mut sums = vec![Flows::default(); ncell];
-                                let mut accrued_cells = vec![0; ncell];
-                                for e in chunk {
-                                    let k = cell(e.source.category, e.source.landing);
-                                    let f = &mut sums[k];
-                                    f.add(Flow::Impressions, e.imps as i64);
-                                    f.add(Flow::FreshReach, e.fresh as i64);
-                                    f.add(Flow::Opens, e.opens as i64);
-                                    f.add(Flow::Payers, e.payers as i64);
-                                    if e.money {
-                                        f.add(Flow::Gmv, e.gmv);
-                                        f.add(Flow::Refunds, e.refunds);
-                                        f.add(Flow::PlatformFees, e.fees);
-                                        f.add(Flow::OperatorNet, e.net - e.commission);
-                                        f.add(Flow::CommissionAccrued, e.commission);
-                                        f.add(Flow::AdMoney, e.ad_credit);
-                                    }
-                                    if e.source.creator != NONE {
-                                        accrued_cells[k] += e.commission;
-                                    }
-                                }
-                                (sums, accrued_cells)
-                            })
-                            .collect::<Vec<_>>()
-                    },
-                    || {
-                        let pieces = by_range(net, parts).into_iter().zip(by_range(rec_opens, parts)).zip(
-                            by_range(opens, parts)
-                                .into_iter()
-                                .zip(by_range(payers, parts))
-                                .zip(by_range(accrued, parts)),
-                        );
-                        pieces.collect::<Vec<_>>().into_par_iter().for_each(
-                            |(((r_lo, net), (_, rec_opens)), (((c_lo, opens), (_, payers)), (_, accrued)))| {
-                                for e in events {
-                                    if let Some(r) =
-                                        (e.source.record as usize).checked_sub(r_lo).filter(|r| *r < net.len())
-                                    {
-                                        net[r] += e.net;
-                                        rec_opens[r] += e.opens;
-                                    }
-                                    if let Some(i) =
-                                        (e.source.creator as usize).checked_sub(c_lo).filter(|i| *i < opens.len())
-                                    {
-                                        opens[i] += e.opens;
-                                        payers[i] += e.payers;
-                                        accrued[i] += e.commission;
-                                    }
-                                }
-                            },
-                        )
-                    },
-                )
-            },
-        );
+                (sums, accrued_cells)
+            })
+            .collect();
         for (sums, accrued_cells) in sums {
             for (k, f) in sums.iter().enumerate() {
                 flows[k].absorb(f);
                 self.accrued_cells_today[k] += accrued_cells[k];
             }
-        }
-        for (k, f) in subsidy_flows.iter().enumerate() {
-            flows[k].absorb(f);
         }
     }
 
