@@ -6,7 +6,7 @@ use crate::calendar::Date;
 use crate::feed::Records;
 use crate::funnel::{Revenue, Source, NONE};
 use crate::metrics::{Flow, Flows};
-use crate::money::{share, Fen, Ppm, PPM};
+use crate::money::{mul_div, share, Fen, Ppm, PPM};
 use crate::operators::{Market, Plan, UNLIMITED};
 use crate::population::Creators;
 use crate::scenario::{CommissionBase, Landing, Scenario, Settlement, SubsidyForm};
@@ -190,7 +190,7 @@ pub fn split(s: &Scenario, rev: &Revenue, plans: &[Plan], date: Date) -> Booking
         pay(x, kept, c.fee_ppm[l]);
     }
     if rev.ad_views > 0 {
-        let g = (rev.ad_views as i128 * c.ecpm_fen_per_1000 as i128 / 1000) as Fen;
+        let g = mul_div(rev.ad_views as i64, c.ecpm_fen_per_1000, 1000);
         b.gmv += g;
         pay(g, 1, s.platform.iaa_share_ppm[l]);
     }

@@ -17,7 +17,19 @@ pub type Ppm = u32;
 #[inline]
 pub fn share(amount_fen: Fen, rate_ppm: Ppm) -> Fen {
     debug_assert!(amount_fen >= 0);
-    ((amount_fen as i128 * rate_ppm as i128) / PPM as i128) as Fen
+    mul_div(amount_fen, rate_ppm as i64, PPM)
+}
+
+/// `a * b / d` truncated, exact for any i64 operands whose result fits: in 64 bits when the
+/// product does (every amount below about 92 billion RMB at a ppm rate), where dividing by a
+/// constant is a multiplication, else in 128 bits, where it is a library call (it was 3% of a
+/// national run's time).
+#[inline]
+pub fn mul_div(a: i64, b: i64, d: i64) -> i64 {
+    match a.checked_mul(b) {
+        Some(p) => p / d,
+        None => (a as i128 * b as i128 / d as i128) as i64,
+    }
 }
 
 /// Turns a decimal rate (already checked to lie in its range) into ppm, rounding to nearest.
@@ -63,6 +75,15 @@ mod tests {
     }
 
     proptest! {
+        /// The 64-bit path and the 128-bit path agree wherever both apply, and beyond.
+        #[test]
+        fn mul_div_is_exact(a in 0i64..i64::MAX, b in 0i64..=1_000_000_000, d in 1i64..=1_000_000) {
+            let wide = a as i128 * b as i128 / d as i128;
+            if let Ok(x) = i64::try_from(wide) {
+                prop_assert_eq!(mul_div(a, b, d), x);
+            }
+        }
+
         #[test]
         fn share_never_exceeds_amount(a in 0i64..1_000_000_000_000, r in 0u32..=1_000_000) {
             let s = share(a, r);
