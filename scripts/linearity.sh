@@ -12,7 +12,7 @@ threads="${4:-$(nproc)}"
 cargo build --release --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-declare -A per_day
+declare -A per_day per_clip_day
 for days in "$short" "$long"; do
   file="$work/linearity-$days.toml"
   sed -E "s/^days = .*/days = $days/" "$scenario" > "$file"
@@ -21,8 +21,11 @@ for days in "$short" "$long"; do
   read -r wall rss_kib < "$work/time"
   clip_days="$(awk -F, '$1 == "clip_days" { print $3 }' "$work/out/linearity-$days/summary.csv")"
   per_day[$days]="$(awk -v w="$wall" -v d="$days" 'BEGIN { printf "%.4f", w / d }')"
+  per_clip_day[$days]="$(awk -v w="$wall" -v k="$clip_days" 'BEGIN { printf "%.6g", w / k * 1e9 }')"
   awk -v w="$wall" -v d="$days" -v r="$rss_kib" -v k="$clip_days" 'BEGIN {
     printf "%4d days: %7.1f s wall, %.3f s per day, %.3g clip-days/s, peak %.2f GiB\n", d, w, w / d, k / w, r / 1048576 }'
 done
-awk -v a="${per_day[$short]}" -v b="${per_day[$long]}" -v s="$short" -v l="$long" 'BEGIN {
-  printf "time per day at %d days / at %d days: %.2f (1.00 = linear)\n", l, s, b / a }'
+awk -v a="${per_day[$short]}" -v b="${per_day[$long]}" -v c="${per_clip_day[$short]}" -v e="${per_clip_day[$long]}" \
+  -v s="$short" -v l="$long" 'BEGIN {
+  printf "time per day at %d days / at %d days: %.2f (1.00 = linear)\n", l, s, b / a
+  printf "time per clip-day at %d days / at %d days: %.2f (%.0f ns vs %.0f ns)\n", l, s, e / c, e, c }'
