@@ -8,7 +8,7 @@
 //! of one creator, clip, cohort or revenue event.
 
 use cpsim::audience;
-use cpsim::feed::{self, Clip, Served};
+use cpsim::feed::{self, Clip};
 use cpsim::funnel::{self, Cohort, Revenue};
 use cpsim::ledger::{self, Booking};
 use cpsim::metrics::Flows;
@@ -69,8 +69,6 @@ struct State {
     seed: u64,
     /// The day's clips after the feed has served them.
     served: Vec<Clip>,
-    /// The feed's numbers of that day, before the audience stage.
-    feed_served: Served,
     revenue: Vec<Revenue>,
     cohorts: Vec<Cohort>,
 }
@@ -85,20 +83,9 @@ fn state() -> &'static State {
             world.step(day);
         }
         let mut served = world.clips().to_vec();
-        let mut feed_served = Served::default();
-        feed::serve(s, &mut served, &mut feed_served, seed, DAY);
+        feed::serve(s, &mut served, seed, DAY);
         let mut titles = world.market.titles.clone();
-        let mut reach_served = feed_served.clone();
-        audience::reach(
-            &mut titles,
-            &mut served,
-            &mut reach_served,
-            &mut [],
-            seed,
-            DAY,
-            &mut Vec::new(),
-            &mut Vec::new(),
-        );
+        audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut Vec::new(), &mut Vec::new());
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let mut revenue: Vec<Revenue> =
@@ -112,7 +99,7 @@ fn state() -> &'static State {
             cohorts.len(),
             revenue.len()
         );
-        State { s, world, seed, served, feed_served, revenue, cohorts }
+        State { s, world, seed, served, revenue, cohorts }
     })
 }
 
@@ -137,9 +124,9 @@ fn plan_choice(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn feed_serve(b: Bencher) {
     let st = state();
-    b.with_inputs(|| (st.world.clips().to_vec(), Served::default())).bench_local_values(|(mut clips, mut served)| {
-        pool1(|| feed::serve(st.s, &mut clips, &mut served, st.seed, DAY));
-        (clips, served)
+    b.with_inputs(|| st.world.clips().to_vec()).bench_local_values(|mut clips| {
+        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY));
+        clips
     });
 }
 
@@ -147,21 +134,10 @@ fn feed_serve(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn audience_reach(b: Bencher) {
     let st = state();
-    b.with_inputs(|| (st.world.market.titles.clone(), st.served.clone(), st.feed_served.clone())).bench_local_values(
-        |(mut titles, mut clips, mut served)| {
-            pool1(|| {
-                audience::reach(
-                    &mut titles,
-                    &mut clips,
-                    &mut served,
-                    &mut [],
-                    st.seed,
-                    DAY,
-                    &mut Vec::new(),
-                    &mut Vec::new(),
-                )
-            });
-            (titles, clips, served)
+    b.with_inputs(|| (st.world.market.titles.clone(), st.served.clone())).bench_local_values(
+        |(mut titles, mut clips)| {
+            audience::reach(&mut titles, &mut clips, &mut [], st.seed, DAY, &mut Vec::new(), &mut Vec::new());
+            (titles, clips)
         },
     );
 }

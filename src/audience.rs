@@ -1,11 +1,10 @@
 //! Audiences: a title's addressable people, how many of today's impressions reach someone new,
 //! and how that fresh reach is shared among the title's clips (MODEL.md sec. 6).
 
-use crate::feed::{Clip, Served};
+use crate::feed::Clip;
 use crate::operators::Title;
 use crate::rng::{self, Kind};
 use rand::Rng;
-use rayon::prelude::*;
 
 /// Paid impressions bought for a title today (MODEL.md sec. 10): no creator, no commission.
 #[derive(Clone, Debug)]
@@ -25,13 +24,10 @@ pub fn fresh_reach(r: &mut rng::Stream, audience: u64, reached: u64, imps: u64) 
     rng::binomial(r, audience.saturating_sub(reached), p).min(imps)
 }
 
-/// Step 6 of the day, on the clips' impressions in `served` (which also receives their fresh
-/// reach; the clips get a copy). `imps_by_title` and `share` are scratch buffers.
-#[allow(clippy::too_many_arguments)]
+/// Step 6 of the day. `imps_by_title` and `share` are scratch buffers sized to the titles.
 pub fn reach(
     titles: &mut [Title],
     clips: &mut [Clip],
-    served: &mut Served,
     paid: &mut [Paid],
     rep_seed: u64,
     day: u32,
@@ -40,8 +36,8 @@ pub fn reach(
 ) -> u64 {
     imps_by_title.clear();
     imps_by_title.resize(titles.len(), 0);
-    for (w, i) in served.want.iter().zip(&served.imps) {
-        imps_by_title[w.title as usize] += i;
+    for c in clips.iter() {
+        imps_by_title[c.title as usize] += c.imps;
     }
     for p in paid.iter() {
         imps_by_title[p.title as usize] += p.imps;
@@ -69,12 +65,12 @@ pub fn reach(
         s.1 += s.0 * imps as f64;
         (((s.1 + s.2).floor() - before).max(0.0) as u64).min(imps)
     };
-    served.fresh.clear();
-    served.fresh.extend(served.want.iter().zip(&served.imps).map(|(w, i)| hand_out(w.title, *i)));
+    for c in clips.iter_mut() {
+        c.fresh = hand_out(c.title, c.imps);
+    }
     for p in paid.iter_mut() {
         p.fresh = hand_out(p.title, p.imps);
     }
-    clips.par_iter_mut().zip(served.fresh.par_iter()).for_each(|(c, f)| c.fresh = *f);
     total_fresh
 }
 

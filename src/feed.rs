@@ -29,6 +29,7 @@ pub struct Clip {
     pub tier_imps: u64,
     pub tier_engagements: u64,
     // Today's numbers, overwritten each day.
+    pub demand: f64,
     pub imps: u64,
     pub fresh: u64,
     /// Set by [`age`] when the clip leaves the feed tonight.
@@ -85,43 +86,22 @@ fn quota(s: &Scenario, h: usize, supply: f64) -> f64 {
     s.feed.tier_quotas[h].min(s.feed.tier_cap * supply)
 }
 
-/// Today's feed numbers of the live clips, in clip order, kept beside the clips rather than in
-/// them: the sequential walks of the day (the feed's rounding, the audience's hand-out of fresh
-/// reach) read 16 to 24 bytes a clip here instead of striding across whole clips, which made
-/// them wait on memory. Reused across days.
-#[derive(Clone, Default)]
-pub struct Served {
-    pub want: Vec<Want>,
-    pub imps: Vec<u64>,
-    pub fresh: Vec<u64>,
-}
-
-/// A clip's demand of the day, with what the walks need to know of the clip.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Want {
-    pub demand: f64,
-    pub title: u32,
-    pub tier: u8,
-}
-
 /// Step 5 of the day: demand of every live clip, crowding, and integer impressions whose sum
-/// never exceeds the supply (in `served` and in each clip). Returns the total demand.
-pub fn serve(s: &Scenario, clips: &mut [Clip], served: &mut Served, rep_seed: u64, day: u32) -> f64 {
+/// never exceeds the supply. Returns the total demand.
+pub fn serve(s: &Scenario, clips: &mut [Clip], rep_seed: u64, day: u32) -> f64 {
     let supply = supply(s, day);
     let f = &s.feed;
-    clips
-        .par_iter()
-        .map(|c| {
-            let reach = s.formats[c.format as usize].reach;
-            let mut d = quota(s, c.tier as usize, supply) * f.decay.powi(c.days_in_tier as i32) * reach;
-            if c.posted_day == day {
-                d += c.follower_demand as f64 * reach;
-            }
-            Want { demand: d, title: c.title, tier: c.tier }
-        })
-        .collect_into_vec(&mut served.want);
+    clips.par_iter_mut().for_each(|c| {
+        let reach = s.formats[c.format as usize].reach;
+        let mut d = quota(s, c.tier as usize, supply) * f.decay.powi(c.days_in_tier as i32) * reach;
+        if c.posted_day == day {
+            d += c.follower_demand as f64 * reach;
+        }
+        c.demand = d;
+    });
     // Sequential sums: a float sum must not depend on how rayon splits the work.
-    let total: f64 = served.want.iter().map(|w| w.demand).sum();
+    let total: f64 = clips.iter().map(|c| c.demand).sum();
+    let allot = |c: &Clip, factor: &[f64]| c.demand * factor[c.tier as usize];
     let ntiers = f.tier_quotas.len();
     let factor: Vec<f64> = if total <= supply || total <= 0.0 {
         vec![1.0; ntiers]
@@ -130,8 +110,8 @@ pub fn serve(s: &Scenario, clips: &mut [Clip], served: &mut Served, rep_seed: u6
             Rationing::Proportional => vec![supply / total; ntiers],
             Rationing::Priority => {
                 let mut by_tier = vec![0.0; ntiers];
-                for w in &served.want {
-                    by_tier[w.tier as usize] += w.demand;
+                for c in clips.iter() {
+                    by_tier[c.tier as usize] += c.demand;
                 }
                 let mut left = supply;
                 let mut fac = vec![0.0; ntiers];
@@ -152,15 +132,12 @@ pub fn serve(s: &Scenario, clips: &mut [Clip], served: &mut Served, rep_seed: u6
     let cap = supply.floor();
     let mut cum = 0.0f64;
     let mut given: u64 = 0;
-    served.imps.clear();
-    served.imps.extend(served.want.iter().map(|w| {
-        cum += w.demand * factor[w.tier as usize];
+    for c in clips.iter_mut() {
+        cum += allot(c, &factor);
         let upto = ((cum + u).floor()).min(cap).max(0.0) as u64;
-        let imps = upto.saturating_sub(given);
+        c.imps = upto.saturating_sub(given);
         given = given.max(upto);
-        imps
-    }));
-    clips.par_iter_mut().zip(served.imps.par_iter()).for_each(|(c, i)| c.imps = *i);
+    }
     total
 }
 

@@ -9,7 +9,7 @@
 
 use crate::audience::{self, Paid};
 use crate::episodes::EpisodeCounts;
-use crate::feed::{self, Clip, Records, Served};
+use crate::feed::{self, Clip, Records};
 use crate::funnel::{self, Cohort, Source, NONE};
 use crate::ledger::{self, cell, Booking, Ledger};
 use crate::metrics::{Flow, Flows};
@@ -85,7 +85,6 @@ pub struct World<'s> {
     plan_used: Option<Vec<(u32, u32, Fen)>>,
     episode: EpisodeCounts,
     // Scratch buffers reused across days.
-    served: Served,
     imps_by_title: Vec<u64>,
     title_share: Vec<(f64, f64, f64)>,
     bookings: Vec<Booking>,
@@ -153,7 +152,6 @@ impl<'s> World<'s> {
             entry_earnings_warmup: f64::NAN,
             plan_used: detail.then(Vec::new),
             episode: EpisodeCounts::default(),
-            served: Served::default(),
             imps_by_title: Vec::new(),
             title_share: Vec::new(),
             bookings: Vec::new(),
@@ -225,14 +223,13 @@ impl<'s> World<'s> {
         self.stages.lap("posting");
         // 5: feed.
         self.clip_days += self.clips.len() as u64;
-        feed::serve(s, &mut self.clips, &mut self.served, self.rep_seed, day);
+        feed::serve(s, &mut self.clips, self.rep_seed, day);
         self.stages.lap("feed serve");
         let mut paid = self.buy_traffic(&mut flows);
         // 6: audience.
         audience::reach(
             &mut self.market.titles,
             &mut self.clips,
-            &mut self.served,
             &mut paid,
             self.rep_seed,
             day,
@@ -406,6 +403,7 @@ impl<'s> World<'s> {
             follower_demand: (s.feed.follower_reach * self.creators.followers[i] as f64) as f32,
             tier_imps: 0,
             tier_engagements: 0,
+            demand: 0.0,
             imps: 0,
             fresh: 0,
             expired: false,
