@@ -16,12 +16,12 @@ run() { # out-dir threads time-file
 }
 run "$work/one" 1 "$work/t1"
 run "$work/many" "$threads" "$work/tn"
-for k in $(seq "$threads"); do run "$work/copy$k" 1 "$work/c$k" & done
+for k in $(seq "$threads"); do run "$work/copy$k" 1 "$work/copy$k.time" & done
 wait
 diff -r "$work/one" "$work/many" > /dev/null || { echo "speedup.sh: results differ between 1 and $threads threads" >&2; exit 1; }
 t1="$(cat "$work/t1")"
 tn="$(cat "$work/tn")"
-tc="$(cat "$work"/c* | sort -n | tail -1)"
+tc="$(cat "$work"/copy*.time | sort -n | tail -1)"
 awk -v a="$t1" -v b="$tn" -v c="$tc" -v n="$threads" 'BEGIN {
   printf "1 thread            %.1f s\n", a
   printf "%d threads           %.1f s: speedup %.2fx (results identical)\n", n, b, a / b

@@ -243,7 +243,7 @@ impl<'s> World<'s> {
         // of booking is the same at any thread count. Buffers are kept across days: allocating
         // them anew cost a page fault per 4 KiB.
         self.stages.lap("audience reach");
-        const CHUNK: usize = 1 << 15;
+        const CHUNK: usize = 1 << 17;
         let rep_seed = self.rep_seed;
         let date = s.date(day);
         let mut bookings = std::mem::take(&mut self.bookings);
