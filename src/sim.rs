@@ -241,7 +241,10 @@ impl<'s> World<'s> {
         // Work goes in chunks: a chunk's draws run in parallel, then the ledger books the chunk in
         // order, so memory stays bounded by the chunk (not by millions of cohorts) and the order
         // of booking is the same at any thread count. Buffers are kept across days: allocating
-        // them anew cost a page fault per 4 KiB.
+        // them anew cost a page fault per 4 KiB. The chunk's size: large enough that the threads'
+        // meeting at each chunk's end costs little (at 2^15 the draws ran 1.5x faster on 2 threads
+        // than on 1, at 2^17 1.9x), small enough that a chunk's bookings (13 MB) stay in the
+        // last-level cache for the ledger's walks.
         self.stages.lap("audience reach");
         const CHUNK: usize = 1 << 17;
         let rep_seed = self.rep_seed;
