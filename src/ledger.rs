@@ -241,13 +241,13 @@ impl Ledger {
     /// Step 8 for a run of the day's sources, in booking order. The split itself was done in
     /// parallel by [`split`]; what is left is what order decides and the sums.
     ///
-    /// Why three passes: a plan's budget is used up in booking order, and a subsidy program's by
+    /// Why two passes: a plan's budget is used up in booking order, and a subsidy program's by
     /// every source in booking order, but everything else is a sum of integers, which any order
-    /// gives to the fen. So plans are split into ranges and each range walks the events in order
-    /// in parallel (the cap falls on the same event at any thread count); then one sequential pass
-    /// books flows, ad money and subsidies; then records and creators are summed in parallel,
-    /// again by index range. At a million creators these scattered writes were the sequential
-    /// fifth of a day.
+    /// gives to the fen. So first plans are split into ranges and each range walks the events in
+    /// order in parallel (the cap falls on the same event at any thread count); then records and
+    /// creators are split into ranges, each walked once in parallel, one walker also paying
+    /// subsidies in booking order. At a million creators these scattered writes were the
+    /// sequential fifth of a day.
     #[allow(clippy::too_many_arguments)]
     pub fn book_all(
         &mut self,

@@ -12,8 +12,8 @@ pub type Fen = i64;
 /// A rate in parts per million (0..=1_000_000 for shares).
 pub type Ppm = u32;
 
-/// `floor(amount * rate_ppm / 1e6)` for a non-negative amount, computed in 128 bits so that no
-/// amount a ledger can hold overflows.
+/// `floor(amount * rate_ppm / 1e6)` for a non-negative amount, exact for any amount a ledger can
+/// hold (see [`mul_div`]).
 #[inline]
 pub fn share(amount_fen: Fen, rate_ppm: Ppm) -> Fen {
     debug_assert!(amount_fen >= 0);

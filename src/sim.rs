@@ -236,6 +236,7 @@ impl<'s> World<'s> {
             &mut self.imps_by_title,
             &mut self.title_share,
         );
+        self.stages.lap("audience reach");
         // 7-8: funnel and ledger. Cohorts of earlier days first, then today's views; the ledger
         // books in that fixed order, which decides which event crosses a budget.
         // Work goes in chunks: a chunk's draws run in parallel, then the ledger books the chunk in
@@ -245,7 +246,6 @@ impl<'s> World<'s> {
         // meeting at each chunk's end costs little (at 2^15 the draws ran 1.5x faster on 2 threads
         // than on 1, at 2^17 1.9x), small enough that a chunk's bookings (13 MB) stay in the
         // last-level cache for the ledger's walks.
-        self.stages.lap("audience reach");
         const CHUNK: usize = 1 << 17;
         let rep_seed = self.rep_seed;
         let date = s.date(day);

@@ -44,6 +44,13 @@ pub struct SquareView {
     per_clip: Vec<(usize, Vec<bool>, f64, u32)>,
 }
 
+/// The guide table of [`SquareView::guide`]: twice as many buckets as positions.
+fn guide_table(cum_weight: &[f64]) -> Vec<u32> {
+    let total = cum_weight.last().copied().unwrap_or(0.0);
+    let m = 2 * cum_weight.len();
+    (0..m).map(|b| cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect()
+}
+
 /// State the square keeps across days: the category means behind priors and subsidy estimates.
 #[derive(Clone)]
 pub struct SquareStats {
@@ -91,8 +98,7 @@ impl SquareView {
             v.epc_rmb.push(epc);
             v.cum_weight.push(total);
         }
-        let m = 2 * v.plans.len();
-        v.guide = (0..m).map(|b| v.cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect();
+        v.guide = guide_table(&v.cum_weight);
         for (k, prog) in s.subsidies.iter().enumerate() {
             if date < prog.from || date > prog.to || subsidy_left[k] <= 0 {
                 continue;
@@ -294,8 +300,7 @@ mod tests {
                 total
             })
             .collect();
-        let m = 2 * weights.len();
-        let guide = (0..m).map(|b| cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect();
+        let guide = guide_table(&cum_weight);
         SquareView {
             plans: (0..weights.len() as u32).collect(),
             category: Vec::new(),
