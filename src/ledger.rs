@@ -87,9 +87,15 @@ impl Purse<'_> {
         self.left[k] -= amount;
         self.subsidy_fen[creator as usize] += amount;
         f.add(Flow::Subsidies, amount);
-        self.trailing_fen[creator as usize] += amount;
-        self.earned.add(creator as usize, amount);
+        earn(self.trailing_fen, self.earned, creator, amount);
     }
+}
+
+/// Earnings (settled commission or a subsidy) enter the creator's trailing 30-day sum and today's
+/// tally, from which they leave the trailing sum 30 days on.
+fn earn(trailing_fen: &mut [Fen], earned: &mut Tally, creator: u32, amount: Fen) {
+    trailing_fen[creator as usize] += amount;
+    earned.add(creator as usize, amount);
 }
 
 /// `v` cut into exactly `parts` consecutive pieces (some may be empty), each with its offset.
@@ -419,11 +425,6 @@ impl Ledger {
         .pay(k, creator, amount, f);
     }
 
-    fn earn(&mut self, creator: u32, amount: Fen, creators: &mut Creators) {
-        creators.trailing_fen[creator as usize] += amount;
-        self.earned_today.add(creator as usize, amount);
-    }
-
     /// Step 9: queues today's accruals for their settlement day, settles what is due today, and
     /// lets earnings older than 30 days leave the trailing sums. Runs after every payment of the
     /// day, so with a delay of 0 days commission settles on the day it accrues.
@@ -451,7 +452,7 @@ impl Ledger {
         let today = std::mem::take(&mut self.due[day as usize]);
         for &(creator, amount) in &today {
             creators.settled_fen[creator as usize] += amount;
-            self.earn(creator, amount, creators);
+            earn(&mut creators.trailing_fen, &mut self.earned_today, creator, amount);
         }
         let out = (day + TRAILING_DAYS) as usize;
         let trailing_out = &mut self.trailing_out;
