@@ -67,8 +67,9 @@ struct State {
     s: &'static Scenario,
     world: World<'static>,
     seed: u64,
-    /// The day's clips after the feed has served them.
+    /// The day's clips after the feed has served them, and their impressions by title.
     served: Vec<Clip>,
+    imps_by_title: Vec<u64>,
     revenue: Vec<Revenue>,
     cohorts: Vec<Cohort>,
 }
@@ -83,9 +84,10 @@ fn state() -> &'static State {
             world.step(day);
         }
         let mut served = world.clips().to_vec();
-        feed::serve(s, &mut served, seed, DAY);
+        let mut imps_by_title = vec![0; world.market.titles.len()];
+        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), &mut imps_by_title);
         let mut titles = world.market.titles.clone();
-        audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut Vec::new(), &mut Vec::new());
+        audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut imps_by_title.clone(), &mut Vec::new());
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let mut revenue: Vec<Revenue> =
@@ -99,7 +101,7 @@ fn state() -> &'static State {
             cohorts.len(),
             revenue.len()
         );
-        State { s, world, seed, served, revenue, cohorts }
+        State { s, world, seed, served, imps_by_title, revenue, cohorts }
     })
 }
 
@@ -124,9 +126,10 @@ fn plan_choice(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn feed_serve(b: Bencher) {
     let st = state();
-    b.with_inputs(|| st.world.clips().to_vec()).bench_local_values(|mut clips| {
-        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY));
-        clips
+    let inputs = || (st.world.clips().to_vec(), vec![0.0; st.served.len()], vec![0; st.imps_by_title.len()]);
+    b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut imps_by_title)| {
+        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, &mut imps_by_title));
+        (clips, demand, imps_by_title)
     });
 }
 
@@ -134,9 +137,9 @@ fn feed_serve(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn audience_reach(b: Bencher) {
     let st = state();
-    b.with_inputs(|| (st.world.market.titles.clone(), st.served.clone())).bench_local_values(
-        |(mut titles, mut clips)| {
-            audience::reach(&mut titles, &mut clips, &mut [], st.seed, DAY, &mut Vec::new(), &mut Vec::new());
+    b.with_inputs(|| (st.world.market.titles.clone(), st.served.clone(), st.imps_by_title.clone())).bench_local_values(
+        |(mut titles, mut clips, mut imps_by_title)| {
+            audience::reach(&mut titles, &mut clips, &mut [], st.seed, DAY, &mut imps_by_title, &mut Vec::new());
             (titles, clips)
         },
     );

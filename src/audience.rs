@@ -24,21 +24,17 @@ pub fn fresh_reach(r: &mut rng::Stream, audience: u64, reached: u64, imps: u64) 
     rng::binomial(r, audience.saturating_sub(reached), p).min(imps)
 }
 
-/// Step 6 of the day. `imps_by_title` and `share` are scratch buffers sized to the titles.
+/// Step 6 of the day. `imps_by_title` holds the clips' impressions by title (from
+/// [`crate::feed::serve`]); the paid ones are added here. `share` is a scratch buffer.
 pub fn reach(
     titles: &mut [Title],
     clips: &mut [Clip],
     paid: &mut [Paid],
     rep_seed: u64,
     day: u32,
-    imps_by_title: &mut Vec<u64>,
+    imps_by_title: &mut [u64],
     share: &mut Vec<(f64, f64, f64)>,
 ) -> u64 {
-    imps_by_title.clear();
-    imps_by_title.resize(titles.len(), 0);
-    for c in clips.iter() {
-        imps_by_title[c.title as usize] += c.imps;
-    }
     for p in paid.iter() {
         imps_by_title[p.title as usize] += p.imps;
     }

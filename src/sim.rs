@@ -86,6 +86,7 @@ pub struct World<'s> {
     episode: EpisodeCounts,
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
+    demand: Vec<f64>,
     title_share: Vec<(f64, f64, f64)>,
     bookings: Vec<Booking>,
     new_cohorts: Vec<Option<Cohort>>,
@@ -153,6 +154,7 @@ impl<'s> World<'s> {
             plan_used: detail.then(Vec::new),
             episode: EpisodeCounts::default(),
             imps_by_title: Vec::new(),
+            demand: Vec::new(),
             title_share: Vec::new(),
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
@@ -223,7 +225,9 @@ impl<'s> World<'s> {
         self.stages.lap("posting");
         // 5: feed.
         self.clip_days += self.clips.len() as u64;
-        feed::serve(s, &mut self.clips, self.rep_seed, day);
+        self.imps_by_title.clear();
+        self.imps_by_title.resize(self.market.titles.len(), 0);
+        feed::serve(s, &mut self.clips, self.rep_seed, day, &mut self.demand, &mut self.imps_by_title);
         self.stages.lap("feed serve");
         let mut paid = self.buy_traffic(&mut flows);
         // 6: audience.
@@ -406,7 +410,6 @@ impl<'s> World<'s> {
             follower_demand: (s.feed.follower_reach * self.creators.followers[i] as f64) as f32,
             tier_imps: 0,
             tier_engagements: 0,
-            demand: 0.0,
             imps: 0,
             fresh: 0,
             expired: false,
