@@ -593,11 +593,12 @@ impl RepResult {
 mod tests {
     use super::*;
 
-    /// Subsidies paid in parallel by creator range (when a program can pay all it is asked)
-    /// come to the same fen, creator by creator and flow by flow, as paying every one in booking
-    /// order; and with budgets that run out mid-run both stretches occur.
+    /// Plans booked by their sums and subsidies paid in parallel by creator range (when the
+    /// budget has room for all that is asked) come to the same fen, creator by creator, plan by
+    /// plan and flow by flow, as booking every event in booking order; with budgets that run out
+    /// mid-run, both ways occur.
     #[test]
-    fn parallel_subsidies_match_booking_order() {
+    fn summed_bookings_match_booking_order() {
         let s = crate::scenario::parse(
             r#"
 [scenario]
@@ -609,6 +610,7 @@ feed_supply = 300_000
 count = 500
 [operators]
 titles = 15
+budget_median_rmb = 30
 [[subsidies]]
 form = "per_open"
 per_open_rmb = 0.05
@@ -636,7 +638,16 @@ budget_rmb = 1_000_000
             })
         };
         let (a, b) = (run(false), run(true));
+        let (a_detail, b_detail) = (a.detail.unwrap(), b.detail.unwrap());
+        assert!(a_detail.market.plans.iter().any(|p| p.budget_out_day.is_some()));
+        for (p, q) in a_detail.market.plans.iter().zip(&b_detail.market.plans) {
+            assert_eq!(
+                (p.used_fen, p.commission_fen, p.gmv_fen, p.opens, p.review_net_fen, p.budget_out_day, p.open),
+                (q.used_fen, q.commission_fen, q.gmv_fen, q.opens, q.review_net_fen, q.budget_out_day, q.open)
+            );
+        }
         assert_eq!(a.totals.0, b.totals.0);
-        assert_eq!(a.detail.unwrap().creators.subsidy_fen, b.detail.unwrap().creators.subsidy_fen);
+        assert_eq!(a_detail.creators.subsidy_fen, b_detail.creators.subsidy_fen);
+        assert_eq!(a_detail.creators.trailing_fen, b_detail.creators.trailing_fen);
     }
 }
