@@ -55,7 +55,7 @@ fn validate_category(v: &mut V, id: &str, c: Option<&RawCategory>, d: &defaults:
         "weights",
         format!("{:?}", d.price_weights),
         "each >= 0, one per price".into(),
-        "probability weight of each price",
+        "probability weight of each price (equal weights when `prices_rmb` is given without them)",
     );
     let prices = c.and_then(|x| x.prices_rmb.clone()).unwrap_or_else(|| d.prices_rmb.to_vec());
     let weights = c.and_then(|x| x.price_weights.clone()).unwrap_or_else(|| {
