@@ -87,10 +87,9 @@ fn quota(s: &Scenario, h: usize, supply: f64) -> f64 {
 
 /// Step 5 of the day: demand of every live clip, crowding, and integer impressions whose sum
 /// never exceeds the supply. Returns the total demand. `demand` is scratch, one number a clip;
-/// `imps_by_title` (sized to the titles, zero) receives the clips' impressions summed by title
-/// (the audience step's input,
-/// summed here because every pass over millions of clips costs memory traffic that a second
-/// thread does not speed up).
+/// `imps_by_title` (sized to the titles, zero) receives the clips' impressions summed by title,
+/// the audience step's input, summed here because every pass over millions of clips costs
+/// memory traffic that a second thread does not speed up.
 pub fn serve(
     s: &Scenario,
     clips: &mut [Clip],

@@ -151,7 +151,7 @@ fn by_range<T>(mut v: &mut [T], parts: usize) -> Vec<(usize, &mut [T])> {
 
 impl Ledger {
     /// Step 8 for a run of the day's sources, in booking order. The split itself was done in
-    /// parallel by [`split`]; what is left is what order decides and the sums.
+    /// parallel by [`super::split`]; what is left is what order decides and the sums.
     ///
     /// A plan's budget is used up in booking order, and a subsidy program's by every source in
     /// booking order, but everything else is a sum of integers, which any order gives to the fen.
