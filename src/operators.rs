@@ -66,9 +66,12 @@ impl Plan {
     pub fn commission_week(&self) -> Fen {
         self.commission_7d.iter().sum()
     }
-    /// Pays as much of `amount` as the budget allows; the crossing event takes the remainder.
-    pub fn cap(&self, amount: Fen) -> Fen {
-        amount.min(self.budget_left())
+    /// The budget cap on a commission of `amount`: `None` if the budget pays it whole, else what
+    /// it pays (the crossing event takes the remainder, later ones nothing). A budget already
+    /// overspent cuts even a zero commission, which is what closes its plan.
+    pub fn cap(&self, amount: Fen) -> Option<Fen> {
+        let left = self.budget_left();
+        (amount > left).then(|| left.max(0))
     }
 }
 

@@ -108,20 +108,14 @@ impl PlanSum {
 /// Books one event on its plan in booking order, capping commission at what the budget has
 /// left; returns the commission paid if the cap cut it.
 fn charge_in_order(plan: &mut Plan, e: &Booking, day: u32) -> Option<Fen> {
-    plan.opens += e.opens;
-    if !e.money {
-        return None;
+    let mut sum = PlanSum { events: 1, opens: e.opens, ..PlanSum::default() };
+    let mut cut = None;
+    if e.money {
+        cut = plan.cap(e.commission);
+        sum = PlanSum { commission: cut.unwrap_or(e.commission), gmv: e.gmv, net: e.net, closed: cut.is_some(), ..sum };
     }
-    let mut commission = e.commission;
-    let left = plan.budget_left();
-    let cut = commission > left;
-    if cut {
-        commission = left.max(0);
-        plan.budget_out_day.get_or_insert(day);
-        plan.open = false;
-    }
-    PlanSum { events: 1, opens: 0, commission, gmv: e.gmv, net: e.net, closed: false }.charge(plan, day);
-    cut.then_some(commission)
+    sum.charge(plan, day);
+    cut
 }
 
 /// What program `p` (a commission top-up or a per-open bonus) pays for one event, before its
@@ -150,6 +144,16 @@ fn by_range<T>(mut v: &mut [T], parts: usize) -> Vec<(usize, &mut [T])> {
 }
 
 impl Ledger {
+    /// Whether to book every plan with budget left and pay every subsidy in booking order (the
+    /// test switch [`Ledger::in_order_only`]; never outside tests).
+    fn in_order_only(&self) -> bool {
+        #[cfg(test)]
+        let on = self.in_order_only;
+        #[cfg(not(test))]
+        let on = false;
+        on
+    }
+
     /// Step 8 for a run of the day's sources, in booking order. The split itself was done in
     /// parallel by [`super::split`]; what is left is what order decides and the sums.
     ///
@@ -214,10 +218,13 @@ impl Ledger {
                     sum.events += 1;
                     sum.opens += e.opens;
                     if e.money {
-                        let left = plans[p as usize].budget_left();
-                        if left <= 0 && e.commission > left {
-                            e.commission = 0;
-                            sum.closed = true;
+                        // A budget with nothing left cuts every commission to 0, in any order.
+                        let plan = &plans[p as usize];
+                        if plan.budget_left() <= 0 {
+                            if let Some(paid) = plan.cap(e.commission) {
+                                e.commission = paid;
+                                sum.closed = true;
+                            }
                         }
                         sum.commission += e.commission;
                         sum.gmv += e.gmv;
@@ -284,11 +291,7 @@ impl Ledger {
             let sum = std::mem::take(&mut self.plan_totals[p as usize]);
             let plan = &mut market.plans[p as usize];
             let left = plan.budget_left();
-            #[cfg(test)]
-            let in_order = self.in_order_only;
-            #[cfg(not(test))]
-            let in_order = false;
-            if left > 0 && (sum.commission > left || in_order) {
+            if left > 0 && (sum.commission > left || self.in_order_only()) {
                 at_risk.push(p);
             } else {
                 sum.charge(plan, day);
@@ -374,11 +377,7 @@ impl Ledger {
                 .enumerate()
                 .flat_map(|(j, sc)| sc.subsidised.iter().map(move |&i| &events[j * slice + i as usize]))
         };
-        #[cfg(test)]
-        let ample = !self.in_order_only;
-        #[cfg(not(test))]
-        let ample = true;
-        if ample && !any_cut && asked.iter().zip(&self.subsidy_left).all(|(a, left)| a <= left) {
+        if !self.in_order_only() && !any_cut && asked.iter().zip(&self.subsidy_left).all(|(a, left)| a <= left) {
             let scatter = &self.scatter;
             let earned = &mut self.earned_today;
             earned.sum.resize(creators.len(), 0);
