@@ -1,15 +1,18 @@
-//! The command line: `cpsim run | check | init | schema`, parsed with clap, dispatched to the
-//! library. Errors carry their exit code: 2 for bad input (a scenario, a path), 1 otherwise.
+//! The command line (`cpsim run | check | init | schema | compare | chart | sensitivity | merge`),
+//! dispatched to the library. Errors carry their exit code: 2 for bad input (a scenario, a path), 1 otherwise.
 
 use crate::output::{self, OutputError, Provenance};
 use crate::runner::{self, RepData, Unit};
 use crate::scenario::{self, ScenarioError};
 use crate::shard::{self, ShardError, ShardManifest, ShardSpec};
 use crate::sweep::{self, Overrides, Study};
-use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+
+mod args;
+
+pub use args::{Cli, Command, RunArgs, RunOptions, SensitivityArgs};
 
 /// Prints to stdout, ignoring a closed pipe (`cpsim schema | head` must not panic).
 macro_rules! outln {
@@ -26,136 +29,7 @@ macro_rules! out {
 }
 
 /// A starter scenario with every section, commented.
-pub const STARTER: &str = include_str!("starter.toml");
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "cpsim",
-    version,
-    about = "Simulates creator promotion (CPS) marketplaces of mini-programs: scenario in, payouts out"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Run scenarios and write their results to OUT/<file stem>/
-    Run(RunArgs),
-    /// Validate scenarios without running them
-    Check {
-        /// Scenario files (TOML)
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// Print a commented starter scenario
-    Init,
-    /// Print the reference of every scenario key (Markdown)
-    Schema,
-    /// Paired comparison of two scenarios with common random numbers: A, B, B - A and the 95%
-    /// interval of the difference, per headline metric
-    Compare {
-        /// Scenario A (the reference)
-        a: PathBuf,
-        /// Scenario B (the change)
-        b: PathBuf,
-        /// Output folder; the comparison goes to OUT/compare-<a>-vs-<b>/paired.csv
-        #[arg(long, default_value = "output")]
-        out: PathBuf,
-        /// Replications of both (default: A's)
-        #[arg(long)]
-        reps: Option<u32>,
-        /// Master seed of both (default: A's)
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: all cores)
-        #[arg(long)]
-        threads: Option<usize>,
-    },
-    /// Redraw the charts and report of a result folder from its saved files, without re-running
-    Chart {
-        /// Result folders (OUT/<stem>, or OUT/<stem>/<variant> of a sweep)
-        #[arg(required = true)]
-        dirs: Vec<PathBuf>,
-    },
-    /// One-at-a-time sensitivity: elasticities of GMV, commission settled and creators paid to
-    /// each numeric parameter (paired replications), a ranking and a tornado chart in
-    /// OUT/sensitivity-<stem>/
-    Sensitivity(SensitivityArgs),
-    /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
-    Merge {
-        /// Shard folders, each `<stem>.shards` as written by `run --shard`
-        #[arg(required = true)]
-        dirs: Vec<PathBuf>,
-        /// Output folder (default: the folder holding each `<stem>.shards`)
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print nothing but errors
-        #[arg(long)]
-        quiet: bool,
-    },
-}
-
-#[derive(Args, Debug)]
-pub struct RunArgs {
-    /// Scenario files (TOML)
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Output folder; each scenario goes to OUT/<file stem>/
-    #[arg(long, default_value = "output")]
-    pub out: PathBuf,
-    /// Override the number of replications
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Override the master seed
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores); results do not depend on it
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Print nothing but errors
-    #[arg(long)]
-    pub quiet: bool,
-    /// Run only shard K of N (1-based) of the units (variant x replication), for a batch engine;
-    /// join the shards with `cpsim merge`
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<ShardSpec>,
-    /// Run even when the estimate of memory or work exceeds the machine's limits
-    #[arg(long)]
-    pub force: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct SensitivityArgs {
-    /// Scenario file (TOML, without [sweep])
-    pub file: PathBuf,
-    /// Output folder; results go to OUT/sensitivity-<file stem>/
-    #[arg(long, default_value = "output")]
-    pub out: PathBuf,
-    /// Override the number of replications
-    #[arg(long)]
-    pub reps: Option<u32>,
-    /// Override the master seed
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores); results do not depend on it
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Relative change of each parameter, down and up (0.1 = ±10%)
-    #[arg(long, default_value_t = 0.1)]
-    pub step: f64,
-    /// Parameters to vary, comma-separated key paths; `*` matches any part of a key
-    /// (`categories.*.p_pay` varies every category's p_pay together). Default: a curated list
-    #[arg(long, value_delimiter = ',')]
-    pub params: Vec<String>,
-    /// Print nothing but errors
-    #[arg(long)]
-    pub quiet: bool,
-    /// Run even when the estimate of memory or work exceeds the machine's limits
-    #[arg(long)]
-    pub force: bool,
-}
+pub const STARTER: &str = include_str!("../starter.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -216,7 +90,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
         Command::Sensitivity(args) => sensitivity(&args),
-        Command::Compare { a, b, out, reps, seed, threads } => compare(&a, &b, &out, reps, seed, threads),
+        Command::Compare { a, b, out, run } => compare(&a, &b, &out, run),
         Command::Chart { dirs } => {
             for d in &dirs {
                 let written = crate::charts::draw_scenario(d).map_err(OutputError::from)?;
@@ -307,19 +181,13 @@ fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
 fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     // Every input is checked before any work starts, so a bad file leaves no output at all.
     let stems = stems(&args.files)?;
-    if args.reps == Some(0) {
-        return Err(CliError::Usage("--reps must be at least 1".into()));
-    }
-    if args.threads == Some(0) {
-        return Err(CliError::Usage("--threads must be at least 1".into()));
-    }
-    let ov = Overrides { replications: args.reps, seed: args.seed };
-    let studies: Vec<Study> = args.files.iter().map(|f| sweep::load(f, ov)).collect::<Result<_, _>>()?;
+    args.run.check()?;
+    let studies: Vec<Study> =
+        args.files.iter().map(|f| sweep::load(f, args.run.overrides())).collect::<Result<_, _>>()?;
     debug_assert_eq!(stems, studies.iter().map(|s| s.stem.clone()).collect::<Vec<_>>());
     output::check_writable(&args.out)?;
     // Before any allocation in proportion to the run: refuse absurd sizes (see guard.rs).
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    crate::guard::guard(&studies, threads, args.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    crate::guard::guard(&studies, args.run.threads(), args.force).map_err(|r| CliError::Usage(r.to_string()))?;
     // One run at a time per output folder (shards of one run share it, so they do not lock).
     let _lock = match args.shard {
         None => Some(crate::lock::OutLock::acquire(&args.out).map_err(|e| CliError::Usage(e.to_string()))?),
@@ -328,11 +196,7 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     if args.shard.is_none() {
         output::remove_stale_temps(&args.out, &stems);
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
+    let pool = args.run.pool()?;
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let all = runner::units(&studies);
@@ -454,9 +318,9 @@ fn run_shard(
             cpsim_version: env!("CARGO_PKG_VERSION").into(),
             scenario_file: files[k].clone(),
             stem: st.stem.clone(),
-            replications: args.reps,
-            seed: args.seed,
-            study_hash: output::file_hash(format!("{:?}{:?}{}", args.reps, args.seed, st.text).as_bytes()),
+            replications: args.run.reps,
+            seed: args.run.seed,
+            study_hash: output::file_hash(format!("{:?}{:?}{}", args.run.reps, args.run.seed, st.text).as_bytes()),
             shard: spec.k,
             of: spec.n,
             units: units.iter().map(|(u, _)| *u).collect(),
@@ -513,18 +377,9 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>, quiet: bool) -> Result<(), CliErr
     Ok(())
 }
 
-fn compare(
-    a: &Path,
-    b: &Path,
-    out: &Path,
-    reps: Option<u32>,
-    seed: Option<u64>,
-    threads: Option<usize>,
-) -> Result<(), CliError> {
-    if reps == Some(0) || threads == Some(0) {
-        return Err(CliError::Usage("--reps and --threads must be at least 1".into()));
-    }
-    let sa = sweep::load(a, Overrides { replications: reps, seed })?;
+fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliError> {
+    run.check()?;
+    let sa = sweep::load(a, run.overrides())?;
     // B runs with A's replications and seed: the same streams for the same entities.
     let base = &sa.variants[0].scenario;
     let ov = Overrides { replications: Some(base.replications), seed: Some(base.seed) };
@@ -534,11 +389,7 @@ fn compare(
     }
     let dir = out.join(format!("compare-{}-vs-{}", sa.stem, sb.stem));
     output::check_writable(out)?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
+    let pool = run.pool()?;
     let studies = vec![sa, sb];
     let units = runner::units(&studies);
     let data: Mutex<Vec<(Unit, RepData)>> = Mutex::new(Vec::new());
@@ -604,25 +455,18 @@ fn sensitivity(a: &SensitivityArgs) -> Result<(), CliError> {
         SensitivityError::Output(e) => CliError::Output(e),
         SensitivityError::Interrupted => CliError::Interrupted,
     };
-    if a.reps == Some(0) || a.threads == Some(0) {
-        return Err(CliError::Usage("--reps and --threads must be at least 1".into()));
-    }
+    a.run.check()?;
     let opts = sens::Options {
         step: a.step,
         params: (!a.params.is_empty()).then(|| a.params.clone()),
-        overrides: Overrides { replications: a.reps, seed: a.seed },
+        overrides: a.run.overrides(),
     };
     let plan = sens::plan(&a.file, &opts).map_err(err)?;
     output::check_writable(&a.out)?;
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    crate::guard::guard(&plan.studies, threads, a.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    crate::guard::guard(&plan.studies, a.run.threads(), a.force).map_err(|r| CliError::Usage(r.to_string()))?;
     let _lock = crate::lock::OutLock::acquire(&a.out).map_err(|e| CliError::Usage(e.to_string()))?;
     output::remove_stale_temps(&a.out, &[]);
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = a.threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|e| CliError::Threads(e.to_string()))?;
+    let pool = a.run.pool()?;
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let bar = progress(plan.units() as u64, a.quiet);
     let started = std::time::Instant::now();
