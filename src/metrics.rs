@@ -1,7 +1,10 @@
 //! Metrics: the flows a day adds up, the totals of a replication, and statistics over
 //! replications (mean, sd, 95% interval) as MODEL.md sec. 12 defines them.
 
+use crate::episodes::EpisodeCounts;
 use crate::money::Fen;
+use crate::operators::Market;
+use crate::population::Creators;
 
 /// What the ledger and the funnel count per day and per (category, landing) cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +184,76 @@ pub fn stat(values: &[f64]) -> Stat {
 /// Fen to RMB for statistics (floats only leave the ledger for reporting).
 pub fn rmb(f: Fen) -> f64 {
     f as f64 / 100.0
+}
+
+/// Everything a replication produces.
+pub struct RepResult {
+    pub seed: u64,
+    /// Totals over the run, exact.
+    pub totals: Flows,
+    pub unsettled_fen: Fen,
+    /// `daily[t][cell]`, cell = category * 2 + landing.
+    pub daily: Vec<Vec<Flows>>,
+    pub active_by_day: Vec<u32>,
+    pub active_end: u32,
+    pub creators_ever: u32,
+    pub creators_paid: u32,
+    pub creator_earnings_fen: Fen,
+    pub gini: f64,
+    pub top1: f64,
+    pub top10: f64,
+    pub plans: u32,
+    /// Active creators summed over days, and live clips summed over days (the work done).
+    pub creator_days: u64,
+    pub clip_days: u64,
+    /// Mean trailing 30-day earnings of active creators at the end of the warm-up (E_bar), RMB.
+    pub entry_earnings_warmup: f64,
+    /// Per-creator and per-plan tables (replication 0 only).
+    pub detail: Option<Detail>,
+    /// Counts behind the episode metrics (`crate::episodes`): attempts, clips by format, titles.
+    pub episode: EpisodeCounts,
+}
+
+pub struct Detail {
+    pub creators: Creators,
+    pub market: Market,
+    /// (day, plan, cumulative budget used) whenever a plan's used budget changed.
+    pub plan_used: Vec<(u32, u32, Fen)>,
+}
+
+impl RepResult {
+    /// The headline metrics in [`crate::metrics::METRICS`] order: money in RMB, counts, shares.
+    pub fn metrics(&self) -> Vec<f64> {
+        let t = &self.totals;
+        vec![
+            rmb(t.get(Flow::Gmv)),
+            rmb(t.get(Flow::Refunds)),
+            rmb(t.get(Flow::PlatformFees)),
+            rmb(t.get(Flow::CommissionAccrued)),
+            rmb(t.get(Flow::CommissionSettled)),
+            rmb(self.unsettled_fen),
+            rmb(t.get(Flow::Subsidies)),
+            rmb(t.get(Flow::AdMoney)),
+            rmb(t.get(Flow::AdSpend)),
+            rmb(t.get(Flow::OperatorNet)),
+            rmb(self.creator_earnings_fen),
+            t.get(Flow::Impressions) as f64,
+            t.get(Flow::FreshReach) as f64,
+            t.get(Flow::Opens) as f64,
+            t.get(Flow::Payers) as f64,
+            t.get(Flow::Clips) as f64,
+            self.plans as f64,
+            self.active_end as f64,
+            self.creators_ever as f64,
+            self.creators_paid as f64,
+            self.gini,
+            self.top1,
+            self.top10,
+            self.entry_earnings_warmup,
+            self.creator_days as f64,
+            self.clip_days as f64,
+        ]
+    }
 }
 
 #[cfg(test)]

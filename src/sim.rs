@@ -12,7 +12,7 @@ use crate::episodes::EpisodeCounts;
 use crate::feed::{self, Clip, Records};
 use crate::funnel::{self, Cohort, Source, NONE};
 use crate::ledger::{self, cell, Booking, Ledger};
-use crate::metrics::{Flow, Flows};
+use crate::metrics::{Detail, Flow, Flows, RepResult};
 use crate::money::Fen;
 use crate::operators::{revenue_per_arrival, Market};
 use crate::population::{concentration, Creators};
@@ -21,41 +21,6 @@ use crate::rng::{self, Kind};
 use crate::scenario::{Landing, Scenario, SubsidyForm};
 use crate::square::{SquareStats, SquareView};
 use rayon::prelude::*;
-
-/// Everything a replication produces.
-pub struct RepResult {
-    pub seed: u64,
-    /// Totals over the run, exact.
-    pub totals: Flows,
-    pub unsettled_fen: Fen,
-    /// `daily[t][cell]`, cell = category * 2 + landing.
-    pub daily: Vec<Vec<Flows>>,
-    pub active_by_day: Vec<u32>,
-    pub active_end: u32,
-    pub creators_ever: u32,
-    pub creators_paid: u32,
-    pub creator_earnings_fen: Fen,
-    pub gini: f64,
-    pub top1: f64,
-    pub top10: f64,
-    pub plans: u32,
-    /// Active creators summed over days, and live clips summed over days (the work done).
-    pub creator_days: u64,
-    pub clip_days: u64,
-    /// Mean trailing 30-day earnings of active creators at the end of the warm-up (E_bar), RMB.
-    pub entry_earnings_warmup: f64,
-    /// Per-creator and per-plan tables (replication 0 only).
-    pub detail: Option<Detail>,
-    /// Counts behind the episode metrics (`crate::episodes`): attempts, clips by format, titles.
-    pub episode: EpisodeCounts,
-}
-
-pub struct Detail {
-    pub creators: Creators,
-    pub market: Market,
-    /// (day, plan, cumulative budget used) whenever a plan's used budget changed.
-    pub plan_used: Vec<(u32, u32, Fen)>,
-}
 
 /// The state of one replication.
 pub struct World<'s> {
@@ -551,42 +516,6 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
 pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
     let seed = rng::replication_seed(s.seed, rep);
     World::new(s, seed, detail).run()
-}
-
-impl RepResult {
-    /// The headline metrics in [`crate::metrics::METRICS`] order: money in RMB, counts, shares.
-    pub fn metrics(&self) -> Vec<f64> {
-        use crate::metrics::rmb;
-        let t = &self.totals;
-        vec![
-            rmb(t.get(Flow::Gmv)),
-            rmb(t.get(Flow::Refunds)),
-            rmb(t.get(Flow::PlatformFees)),
-            rmb(t.get(Flow::CommissionAccrued)),
-            rmb(t.get(Flow::CommissionSettled)),
-            rmb(self.unsettled_fen),
-            rmb(t.get(Flow::Subsidies)),
-            rmb(t.get(Flow::AdMoney)),
-            rmb(t.get(Flow::AdSpend)),
-            rmb(t.get(Flow::OperatorNet)),
-            rmb(self.creator_earnings_fen),
-            t.get(Flow::Impressions) as f64,
-            t.get(Flow::FreshReach) as f64,
-            t.get(Flow::Opens) as f64,
-            t.get(Flow::Payers) as f64,
-            t.get(Flow::Clips) as f64,
-            self.plans as f64,
-            self.active_end as f64,
-            self.creators_ever as f64,
-            self.creators_paid as f64,
-            self.gini,
-            self.top1,
-            self.top10,
-            self.entry_earnings_warmup,
-            self.creator_days as f64,
-            self.clip_days as f64,
-        ]
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! The per-creator and per-plan tables of replication 0 (creators.csv, plans.csv,
 //! plans_daily.csv), rendered as soon as the replication ends so its state can be dropped.
 
+use crate::metrics::Detail;
 use crate::money::format_rmb;
 use crate::operators::UNLIMITED;
 use crate::output::csv_field;
 use crate::scenario::Scenario;
-use crate::sim::Detail;
 use std::fmt::Write as _;
 
 /// The detail files of a replication: (file name, contents).
