@@ -1,6 +1,9 @@
 //! Tests of the charts module: PNGs and report.html from fixture result folders, the
 //! embedded CJK font, determinism, HTML escaping and error reporting.
 
+mod common;
+
+use common::png_size;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -30,17 +33,6 @@ fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// Width and height from a PNG's IHDR chunk, after checking the signature and that the
 /// file ends with an IEND chunk.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert!(bytes.len() > 45, "PNG too short: {} bytes", bytes.len());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&bytes[8..12], &[0, 0, 0, 13], "IHDR length");
-    assert_eq!(&bytes[12..16], b"IHDR");
-    assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], b"IEND");
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    (w, h)
-}
-
 fn set_manifest(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
     let path = dir.join("manifest.json");
     let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();

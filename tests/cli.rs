@@ -6,30 +6,16 @@
 //! are relative and the snapshots stable. Temporary folders that may appear in a message are
 //! replaced by `[TMP]`.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{cpsim, text, tmp, ROOT};
 use std::fs;
 use std::path::Path;
 use std::process::Output;
-use tempfile::TempDir;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const TINY: &str = "tests/fixtures/tiny.toml";
 
 /// The binary, started in the crate root.
-fn cpsim() -> Command {
-    let mut cmd = Command::cargo_bin("cpsim").expect("the cpsim binary is built");
-    cmd.current_dir(ROOT);
-    cmd
-}
-
-fn tmp() -> TempDir {
-    tempfile::tempdir().expect("a temporary folder")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Stderr with the temporary folder replaced by `[TMP]`.
 fn stderr_of(out: &Output, tmp: &Path) -> String {
     text(&out.stderr).replace(&tmp.display().to_string(), "[TMP]")

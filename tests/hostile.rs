@@ -3,7 +3,9 @@
 //! random moments, edge values of the model, and mutated scenario files (a proptest fuzzer).
 //! See docs/HOSTILE.md.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{cpsim, text, tmp};
 use cpsim::metrics::Flow;
 use cpsim::scenario;
 use cpsim::sim::run_replication;
@@ -12,32 +14,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn cpsim() -> Command {
-    let mut cmd = Command::cargo_bin("cpsim").expect("the cpsim binary is built");
-    cmd.current_dir(ROOT);
-    cmd
-}
 
 fn bin_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("cpsim")
-}
-
-fn tmp() -> TempDir {
-    tempfile::tempdir().expect("a temporary folder")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     fs::write(&p, text).expect("write a scenario");
     p
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Rows of a CSV file as parsed by the csv crate (header included), checking each row has as

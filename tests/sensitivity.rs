@@ -10,27 +10,17 @@
 //! the rate is 1 up to rounding to the fen, and the platform fee (the commission base is revenue
 //! net of fees) can only lower it. The whole file runs in a few seconds in release.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{cpsim, png_size, tmp};
 use std::fs;
 use std::path::Path;
 use std::process::Output;
-use tempfile::TempDir;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const MARKET: &str = "tests/fixtures/mechanical.toml";
 const HEADER: &str =
     "parameter,value,low_value,high_value,metric,m_low,m_base,m_high,elasticity,ci95_low,ci95_high,rank,note";
 const OUTCOMES: [&str; 3] = ["gmv", "commission_settled", "creators_paid"];
-
-fn cpsim() -> Command {
-    let mut cmd = Command::cargo_bin("cpsim").expect("the cpsim binary is built");
-    cmd.current_dir(ROOT);
-    cmd
-}
-
-fn tmp() -> TempDir {
-    tempfile::tempdir().expect("a temporary folder")
-}
 
 fn sensitivity(out: &Path, args: &[&str]) -> Output {
     cpsim().args(["sensitivity"]).args(args).arg("--out").arg(out).output().expect("cpsim runs")
@@ -43,17 +33,6 @@ fn entries(dir: &Path) -> Vec<String> {
     };
     names.sort();
     names
-}
-
-/// Width and height from a PNG's IHDR chunk, after checking the signature and the IEND chunk.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert!(bytes.len() > 45, "PNG too short: {} bytes", bytes.len());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&bytes[12..16], b"IHDR");
-    assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], b"IEND");
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    (w, h)
 }
 
 /// The CSV rows as maps from column name to cell.

@@ -2,7 +2,9 @@
 //! to the unsharded run; a missing shard is refused by name; a rerun skips finished variants and
 //! redoes changed ones.
 
-use assert_cmd::Command;
+mod common;
+
+use common::cpsim;
 use predicates::str::contains;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,10 +24,6 @@ feed_supply = 300_000
 "categories.short_drama.commission_max" = [0.6, 0.9]
 "wechat.dropoff" = { from = 0.1, to = 0.5, steps = 2 }
 "#;
-
-fn cpsim() -> Command {
-    Command::cargo_bin("cpsim").unwrap()
-}
 
 fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();

@@ -1,6 +1,9 @@
 //! Tests of the sweep charts: `draw_sweep` on fixture sweep folders (a one-parameter zip
 //! sweep and a two-parameter grid), determinism, HTML escaping and degenerate inputs.
 
+mod common;
+
+use common::png_size;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -29,17 +32,6 @@ fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dst = tmp.path().join(name);
     copy_tree(&fixture(name), &dst);
     (tmp, dst)
-}
-
-/// Width and height from a PNG's IHDR chunk, after checking the signature and the IEND chunk.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert!(bytes.len() > 45, "PNG too short: {} bytes", bytes.len());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&bytes[12..16], b"IHDR");
-    assert_eq!(&bytes[bytes.len() - 8..bytes.len() - 4], b"IEND");
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    (w, h)
 }
 
 fn names(paths: &[PathBuf]) -> Vec<String> {
