@@ -14,7 +14,7 @@ use cpsim::ledger::{self, Booking};
 use cpsim::metrics::Flows;
 use cpsim::rng;
 use cpsim::scenario::{self, Scenario};
-use cpsim::sim::World;
+use cpsim::sim::{self, World};
 use cpsim::square::SquareView;
 use divan::Bencher;
 use std::sync::OnceLock;
@@ -195,7 +195,11 @@ fn ledger_book_settle(b: Bencher) {
         .bench_local_values(|(mut events, mut ledger, mut market, mut creators, mut records)| {
             let mut flows = vec![Flows::default(); ncells];
             pool1(|| {
-                ledger.book_all(st.s, &mut events, &mut market, &mut creators, &mut records, &mut flows, DAY);
+                // In chunks, as the day books them: the first chunk grows the booking's scratch
+                // buffers and the others reuse them.
+                for chunk in events.chunks_mut(sim::CHUNK) {
+                    ledger.book_all(st.s, chunk, &mut market, &mut creators, &mut records, &mut flows, DAY);
+                }
                 ledger.settle(st.s, &mut creators, &mut flows, DAY);
             });
             (ledger, market, creators, records)
