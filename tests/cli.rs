@@ -441,6 +441,20 @@ fn two_files_with_the_same_stem() {
     assert!(entries(&out).is_empty(), "two files with the same stem wrote {:?}", entries(&out));
 }
 
+#[test]
+fn files_named_after_folders_cpsim_writes() {
+    for name in ["compare.toml", "tiny.shards.toml"] {
+        let dir = tmp();
+        let file = dir.path().join(name);
+        fs::copy(Path::new(ROOT).join(TINY), &file).unwrap();
+        let out = dir.path().join("out");
+        let res = cpsim().args(["run", TINY, "--quiet"]).arg(&file).arg("--out").arg(&out).output().unwrap();
+        let err = expect_input_error(&res, dir.path(), name);
+        assert!(err.contains("rename the file"), "{name}: the message does not say what to do:\n{err}");
+        assert!(entries(&out).is_empty(), "{name} wrote {:?}", entries(&out));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. No partial output
 // ---------------------------------------------------------------------------------------------

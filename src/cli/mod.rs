@@ -113,6 +113,15 @@ fn stems(files: &[PathBuf]) -> Result<Vec<String>, CliError> {
         if stem.is_empty() || stem.starts_with('.') {
             return Err(CliError::Usage(format!("{}: cannot name an output folder after this file", f.display())));
         }
+        // Folders the run itself writes beside the scenarios' own: a scenario named after one
+        // would be overwritten by it, or mixed into it.
+        if stem == "compare" || stem.ends_with(".shards") {
+            return Err(CliError::Usage(format!(
+                "{}: `{stem}` is the name of a folder cpsim writes (`compare/` compares several \
+                 scenarios, `<stem>.shards/` holds the shards of `<stem>`): rename the file",
+                f.display()
+            )));
+        }
         if out.contains(&stem) {
             return Err(CliError::Usage(format!(
                 "two scenarios would write to the same folder `{stem}`: rename one file"
