@@ -191,6 +191,18 @@ fn stems_cannot_escape_out() {
     assert_eq!(names, vec![".hidden.toml", "sub"]);
 }
 
+#[test]
+fn control_characters_in_a_name_do_not_reach_the_terminal() {
+    let d = tmp();
+    let scen = TINY.replace("[scenario]\n", "[scenario]\nname = \"red\\u001b[31m\\rbell\\u0007\"\n");
+    let f = write(d.path(), "ctl.toml", &scen);
+    let o = cpsim().args(["run", "--out"]).arg(d.path().join("out")).arg(&f).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(!stdout.contains(['\u{1b}', '\r', '\u{7}']), "raw control characters printed: {stdout:?}");
+    assert!(stdout.contains("red\\u{1b}[31m\\u{d}bell\\u{7}"), "the name is shown, escaped: {stdout:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Resource guards
 // ---------------------------------------------------------------------------------------------

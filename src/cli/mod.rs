@@ -280,10 +280,17 @@ fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
         }
     } else if !quiet {
         let dir = target(out, st, 0);
-        outln!("{}: {}", st.variants[0].scenario.name, output::headline(&dir).unwrap_or_default());
+        outln!("{}: {}", printable(&st.variants[0].scenario.name), output::headline(&dir).unwrap_or_default());
         outln!("  results in {}", dir.display());
     }
     Ok(())
+}
+
+/// A name from a scenario file, safe to print on a terminal: control characters (an escape
+/// sequence that would recolour or clear the screen, a carriage return that would hide what came
+/// before) are shown escaped, `\u{1b}`, instead of acting.
+fn printable(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 fn run_shard(
