@@ -91,6 +91,30 @@ fn drawing_twice_gives_identical_bytes() {
     }
 }
 
+/// Every chart and page is drawn under a hidden temporary name and renamed into place, so none
+/// is ever seen half-written; none of those names may be left behind, redrawing included.
+#[test]
+fn drawing_leaves_only_the_charts_and_the_report() {
+    let (_tmp, dir) = copy_fixture("small");
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> =
+            fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        v.sort();
+        v
+    };
+    let before = names(&dir);
+    draw_scenario(&dir).unwrap();
+    draw_scenario(&dir).unwrap();
+    let mut charts: Vec<String> = SCENARIO_CHARTS.iter().map(|s| s.to_string()).collect();
+    charts.sort();
+    assert_eq!(names(&dir.join("charts")), charts);
+    let mut expected = before;
+    expected.extend(["charts".to_string(), "report.html".to_string()]);
+    expected.sort();
+    expected.dedup();
+    assert_eq!(names(&dir), expected);
+}
+
 #[test]
 fn scenario_and_category_names_are_html_escaped() {
     let (_tmp, dir) = copy_fixture("small");

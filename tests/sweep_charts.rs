@@ -86,6 +86,11 @@ fn two_parameter_grid_draws_a_chart_per_parameter_and_a_heatmap() {
     let (_tmp, dir) = copy_fixture("minigame");
     let paths = draw_sweep(&dir).unwrap();
     assert_eq!(names(&paths), ["sweep_1.png", "sweep_2.png", "sweep_heatmap.png", "sweep.html"]);
+    // Drawn under hidden temporary names and renamed into place: none is left behind.
+    let mut in_dir: Vec<String> =
+        fs::read_dir(dir.join("charts")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    in_dir.sort();
+    assert_eq!(in_dir, ["sweep.html", "sweep_1.png", "sweep_2.png", "sweep_heatmap.png"]);
     check_pngs(&paths);
     assert_eq!(png_size(&fs::read(&paths[2]).unwrap()), (1200, 800));
     let html = fs::read_to_string(&paths[3]).unwrap();

@@ -1,6 +1,6 @@
 //! Shared drawing helpers: PNG rendering, fonts, palette, number formats, "no data" charts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,14 +20,44 @@ pub fn render(path: &Path, f: impl FnOnce(&Root) -> Drawn) -> Result<(), ChartEr
     render_sized(path, CHART_SIZE, f)
 }
 
-/// Renders one PNG of `size` pixels at `path`.
+/// Renders one PNG of `size` pixels at `path`, atomically (see [`beside`]).
 pub fn render_sized(path: &Path, size: (u32, u32), f: impl FnOnce(&Root) -> Drawn) -> Result<(), ChartError> {
     let to_err = |e: &dyn std::fmt::Display| ChartError::Draw { path: path.to_path_buf(), message: e.to_string() };
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| to_err(&e))?;
-    f(&root).map_err(|e| to_err(&e))?;
-    root.present().map_err(|e| to_err(&e))?;
-    Ok(())
+    let tmp = beside(path);
+    let drawn = (|| {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| to_err(&e))?;
+        f(&root).map_err(|e| to_err(&e))?;
+        root.present().map_err(|e| to_err(&e))
+    })();
+    finish(drawn, &tmp, path)
+}
+
+/// Writes a page (or any file) at `path`, atomically (see [`beside`]).
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), ChartError> {
+    let tmp = beside(path);
+    let written = std::fs::write(&tmp, contents).map_err(|source| ChartError::Io { path: path.to_path_buf(), source });
+    finish(written, &tmp, path)
+}
+
+/// A hidden temporary name beside `path` that keeps its extension (plotters picks the image
+/// format by it): a chart or page is written there and renamed over `path` once complete, so a
+/// run stopped mid-drawing, or a reader looking while `cpsim chart` redraws, never sees half a file.
+fn beside(path: &Path) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+    let ext = path.extension().map(|s| s.to_string_lossy()).unwrap_or_default();
+    path.with_file_name(format!(".{stem}.tmp-{}.{ext}", std::process::id()))
+}
+
+/// Renames a complete temporary file over `path`, or removes it after a failure.
+fn finish(done: Result<(), ChartError>, tmp: &Path, path: &Path) -> Result<(), ChartError> {
+    let renamed = done.and_then(|()| {
+        std::fs::rename(tmp, path).map_err(|source| ChartError::Io { path: path.to_path_buf(), source })
+    });
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    renamed
 }
 
 /// The chart font at `size` pixels.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::compare::{present_metrics, short_label};
 use super::data::{Scenario, ScenarioSummary, SummaryRow};
-use super::draw::thousands;
+use super::draw::{thousands, write_atomic};
 use super::ChartError;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so that `s` can be put in HTML text or in a
@@ -133,10 +133,6 @@ fn read(path: &Path) -> Result<Vec<u8>, ChartError> {
     std::fs::read(path).map_err(|source| ChartError::Io { path: path.to_path_buf(), source })
 }
 
-fn write(path: &Path, page: &str) -> Result<(), ChartError> {
-    std::fs::write(path, page).map_err(|source| ChartError::Io { path: path.to_path_buf(), source })
-}
-
 fn page_start(out: &mut String, title: &str) {
     out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -221,7 +217,7 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), 
         );
     }
     h.push_str("</body>\n</html>\n");
-    write(out, &h)
+    write_atomic(out, &h)
 }
 
 /// Writes `compare.html`: the scenarios, a table of headline metrics and the chart.
@@ -271,5 +267,5 @@ pub fn write_compare(scenarios: &[ScenarioSummary], png: &Path, out: &Path) -> R
     h.push_str("</table>\n<h2>Chart</h2>\n<figure>\n<figcaption>How do the scenarios differ on the headline metrics, and are the differences larger than the 95% intervals across replications?</figcaption>\n");
     h.push_str(&img(png, "Scenario comparison")?);
     h.push_str("\n</figure>\n</body>\n</html>\n");
-    write(out, &h)
+    write_atomic(out, &h)
 }

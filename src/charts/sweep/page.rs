@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::super::draw::write_atomic;
 use super::*;
 
 /// What each chart shows, for the page.
@@ -150,5 +151,5 @@ pub(super) fn write_page(
         );
     }
     h.push_str("</body>\n</html>\n");
-    std::fs::write(out, h).map_err(|source| ChartError::Io { path: out.to_path_buf(), source })
+    write_atomic(out, &h)
 }
