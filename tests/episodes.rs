@@ -221,9 +221,15 @@ fn compare_writes_episode_csv_and_chart() {
         .assert()
         .success();
     let folder = out.join("compare-tiny-vs-tiny-b");
-    for f in ["paired.csv", "episode.csv", "episode.png"] {
-        assert!(folder.join(f).is_file(), "{f} missing");
-    }
+    // Written whole through a temporary folder, which is gone once the folder is in place.
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&out), ["compare-tiny-vs-tiny-b"]);
+    assert_eq!(names(&folder), ["episode.csv", "episode.png", "episode_levels.png", "paired.csv"]);
     let csv = std::fs::read_to_string(folder.join("episode.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert!(header.starts_with("metric,unit,a_mean,a_ci95_low,a_ci95_high,b_mean"), "{header}");

@@ -425,19 +425,23 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
     data.sort_by_key(|(u, _)| *u);
     let side = |k: usize| data.iter().filter(|(u, _)| u.study == k).map(|(_, d)| d.clone()).collect::<Vec<_>>();
     let rows = crate::compare::paired(&side(0), &side(1));
-    std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io { path: dir.clone(), source })?;
-    let path = dir.join("paired.csv");
-    std::fs::write(&path, crate::compare::csv(&rows))
-        .map_err(|source| OutputError::Io { path: path.clone(), source })?;
     // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
     let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
-    let episode = dir.join("episode.csv");
     let ep_rows = crate::episodes::paired(sa, &side(0), sb, &side(1));
-    std::fs::write(&episode, crate::episodes::csv(&ep_rows))
-        .map_err(|source| OutputError::Io { path: episode.clone(), source })?;
     let title = format!("A {}, B {}", sa.name, sb.name);
-    crate::charts::draw_episode(&ep_rows, &title, &dir.join("episode.png")).map_err(OutputError::from)?;
-    crate::charts::draw_levels(&ep_rows, &title, &dir.join("episode_levels.png")).map_err(OutputError::from)?;
+    // Written whole or not at all, like a run's result folder.
+    output::write_atomically(&dir, |tmp| {
+        let write = |name: &str, text: String| {
+            let path = tmp.join(name);
+            std::fs::write(&path, text).map_err(|source| OutputError::Io { path, source })
+        };
+        write("paired.csv", crate::compare::csv(&rows))?;
+        write("episode.csv", crate::episodes::csv(&ep_rows))?;
+        crate::charts::draw_episode(&ep_rows, &title, &tmp.join("episode.png"))?;
+        crate::charts::draw_levels(&ep_rows, &title, &tmp.join("episode_levels.png"))?;
+        Ok(())
+    })?;
+    let path = dir.join("paired.csv");
     outln!(
         "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
         "metric",
