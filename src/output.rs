@@ -8,7 +8,6 @@ use crate::scenario::{Landing, Scenario};
 use serde_json::{json, Map, Number, Value};
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -177,21 +176,22 @@ pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<(), Ou
     fs::rename(&tmp, target).map_err(io(target))
 }
 
+/// Writes `text` as the file `name` in `dir` (a folder being filled by [`write_atomically`]).
+pub fn put(dir: &Path, name: &str, text: &str) -> Result<(), OutputError> {
+    let p = dir.join(name);
+    fs::write(&p, text).map_err(io(&p))
+}
+
 fn write_files(dir: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) -> Result<(), OutputError> {
-    let put = |name: &str, text: &str| {
-        let p = dir.join(name);
-        let mut f = fs::File::create(&p).map_err(io(&p))?;
-        f.write_all(text.as_bytes()).map_err(io(&p))
-    };
     let per_rep: Vec<Vec<f64>> =
         reps.iter().map(|r| r.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect()).collect();
-    put("summary.csv", &summary_csv(&per_rep))?;
-    put("summary.json", &summary_json(s, &per_rep, prov))?;
-    put("replications.csv", &replications_csv(reps, &per_rep))?;
-    put("daily.csv", &daily_csv(s, reps))?;
-    put("manifest.json", &manifest_json(s, reps, prov))?;
+    put(dir, "summary.csv", &summary_csv(&per_rep))?;
+    put(dir, "summary.json", &summary_json(s, &per_rep, prov))?;
+    put(dir, "replications.csv", &replications_csv(reps, &per_rep))?;
+    put(dir, "daily.csv", &daily_csv(s, reps))?;
+    put(dir, "manifest.json", &manifest_json(s, reps, prov))?;
     for (name, text) in reps.iter().flat_map(|r| r.detail_files.iter()) {
-        put(name, text)?;
+        put(dir, name, text)?;
     }
     Ok(())
 }

@@ -290,7 +290,15 @@ fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
 /// sequence that would recolour or clear the screen, a carriage return that would hide what came
 /// before) are shown escaped, `\u{1b}`, instead of acting.
 fn printable(name: &str) -> String {
-    name.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    let mut shown = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 fn run_shard(
@@ -431,12 +439,8 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
     let title = format!("A {}, B {}", sa.name, sb.name);
     // Written whole or not at all, like a run's result folder.
     output::write_atomically(&dir, |tmp| {
-        let write = |name: &str, text: String| {
-            let path = tmp.join(name);
-            std::fs::write(&path, text).map_err(|source| OutputError::Io { path, source })
-        };
-        write("paired.csv", crate::compare::csv(&rows))?;
-        write("episode.csv", crate::episodes::csv(&ep_rows))?;
+        output::put(tmp, "paired.csv", &crate::compare::csv(&rows))?;
+        output::put(tmp, "episode.csv", &crate::episodes::csv(&ep_rows))?;
         crate::charts::draw_episode(&ep_rows, &title, &tmp.join("episode.png"))?;
         crate::charts::draw_levels(&ep_rows, &title, &tmp.join("episode_levels.png"))?;
         Ok(())

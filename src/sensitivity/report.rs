@@ -3,7 +3,7 @@
 
 use super::{KeyChange, Param, Plan, SensitivityError, OUTCOMES};
 use crate::metrics::{metric_index, stat, Stat, Unit as MetricUnit, METRICS};
-use crate::output::{csv_field, OutputError};
+use crate::output::{csv_field, put, OutputError};
 use crate::runner::{self, Unit};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -263,12 +263,8 @@ pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), Ou
         })).collect::<Vec<_>>(),
     });
     crate::output::write_atomically(dir, |tmp| {
-        let put = |name: &str, text: &str| {
-            let p = tmp.join(name);
-            std::fs::write(&p, text).map_err(|source| OutputError::Io { path: p.clone(), source })
-        };
-        put("sensitivity.csv", &csv(plan, rows))?;
-        put("manifest.json", &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap_or_default()))?;
+        put(tmp, "sensitivity.csv", &csv(plan, rows))?;
+        put(tmp, "manifest.json", &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap_or_default()))?;
         crate::charts::tornado::draw_tornado(&tmp.join("tornado.png"), &title, &subtitle, &panels)?;
         Ok(())
     })
