@@ -160,10 +160,12 @@ pub fn serve(
         .fold(
             || vec![0; imps_by_title.len()],
             |mut table, (k, cs)| {
+                let first = k * SLICE;
+                let mut before = if first == 0 { 0 } else { upto(first - 1) };
                 for (j, c) in cs.iter_mut().enumerate() {
-                    let i = k * SLICE + j;
-                    let before = if i == 0 { 0 } else { upto(i - 1) };
-                    c.imps = upto(i).saturating_sub(before);
+                    let now = upto(first + j);
+                    c.imps = now.saturating_sub(before);
+                    before = now;
                     table[c.title as usize] += c.imps;
                 }
                 table

@@ -45,7 +45,7 @@ struct Grant {
 }
 
 impl Scatter {
-    fn clear(&mut self, ncell: usize, parts: usize, nplans: usize) {
+    fn clear(&mut self, ncell: usize, parts: usize, nplans: usize, nprograms: usize) {
         self.flows.clear();
         self.flows.resize(ncell, Flows::default());
         self.accrued_cells.clear();
@@ -59,6 +59,7 @@ impl Scatter {
         self.ad_credit.clear();
         self.subsidised.clear();
         self.requested.clear();
+        self.requested.resize(nprograms, 0);
         self.grants.resize_with(parts, Vec::new);
         self.grants.iter_mut().for_each(Vec::clear);
     }
@@ -68,6 +69,8 @@ impl Scatter {
 /// left).
 #[derive(Clone, Copy, Default, PartialEq)]
 pub(super) struct PlanSum {
+    /// Events summed; never read, but it makes a touched sum differ from the default even when
+    /// all its amounts are zero, which is how the first touch is recognised.
     events: u32,
     opens: u64,
     commission: Fen,
@@ -203,7 +206,7 @@ impl Ledger {
         let creator_len = creators.opens.len().div_ceil(parts).max(1);
         self.scatter.resize_with(parts, Scatter::default);
         for sc in self.scatter.iter_mut() {
-            sc.clear(ncell, parts, nplans);
+            sc.clear(ncell, parts, nplans, s.subsidies.len());
         }
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
         let plans: &[Plan] = &market.plans;
@@ -262,7 +265,6 @@ impl Ledger {
                 }
                 if !programs[e.source.category as usize].is_empty() && (e.commission > 0 || e.opens > 0) {
                     sc.subsidised.push(i as u32);
-                    sc.requested.resize(s.subsidies.len(), 0);
                     for &p in &programs[e.source.category as usize] {
                         let amount = subsidy(&s.subsidies[p], e);
                         sc.requested[p] += amount;
@@ -338,9 +340,11 @@ impl Ledger {
                 }
             });
         // 3. What the caps cut, then subsidies.
-        for (sc, f) in self.scatter.iter().flat_map(|sc| sc.flows.iter().enumerate().map(move |f| (sc, f))) {
-            flows[f.0].absorb(f.1);
-            self.accrued_cells_today[f.0] += sc.accrued_cells[f.0];
+        for sc in &self.scatter {
+            for (k, f) in sc.flows.iter().enumerate() {
+                flows[k].absorb(f);
+                self.accrued_cells_today[k] += sc.accrued_cells[k];
+            }
         }
         let any_cut = !cut.is_empty();
         for (at, commission) in cut {
