@@ -7,15 +7,15 @@
 //! items, so the figures are per-core costs; divide by the item counts printed first for the cost
 //! of one creator, clip, cohort or revenue event.
 
-use cpsim::audience;
-use cpsim::feed::{self, Clip};
-use cpsim::funnel::{self, Cohort, Revenue};
-use cpsim::ledger::{self, Booking};
-use cpsim::metrics::Flows;
-use cpsim::rng;
+use cpsim::base::rng;
+use cpsim::model::audience;
+use cpsim::model::feed::{self, Clip};
+use cpsim::model::funnel::{self, Cohort, Revenue};
+use cpsim::model::ledger::{self, Booking};
+use cpsim::model::metrics::Flows;
+use cpsim::model::sim::{self, World};
+use cpsim::model::square::SquareView;
 use cpsim::scenario::{self, Scenario};
-use cpsim::sim::{self, World};
-use cpsim::square::SquareView;
 use divan::Bencher;
 use std::sync::OnceLock;
 

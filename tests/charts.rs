@@ -7,7 +7,7 @@ use common::png_size;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cpsim::charts::{
+use cpsim::report::charts::{
     base64_encode, draw_compare, draw_scenario, ensure_font, escape_html, ChartError, CHART_SIZE, FONT_FAMILY,
     SCENARIO_CHARTS,
 };

@@ -9,10 +9,12 @@
 //! The full-size numbers of docs/VALIDATION.md come from `full_size_table` (ignored; run it with
 //! `cargo test --release --test episodes -- --ignored --nocapture`).
 
-use cpsim::episodes::{self, EpisodeRow};
-use cpsim::metrics::Stat;
-use cpsim::runner::{run_rep, RepData};
+use cpsim::model::metrics::RepData;
+use cpsim::model::metrics::Stat;
+use cpsim::report::charts::episode::EpisodeRow;
 use cpsim::scenario::{self, Scenario};
+use cpsim::study::episodes;
+use cpsim::study::runner::run_rep;
 use rayon::prelude::*;
 use std::path::Path;
 

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{cpsim, text, tmp};
-use cpsim::metrics::Flow;
+use cpsim::model::metrics::Flow;
+use cpsim::model::sim::run_replication;
 use cpsim::scenario;
-use cpsim::sim::run_replication;
 use proptest::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ const TINY: &str = "[scenario]\ndays = 10\nreplications = 2\nseed = 7\n[platform
 
 #[test]
 fn csv_field_quotes_and_neutralises() {
-    use cpsim::output::{csv_field, csv_param};
+    use cpsim::report::output::{csv_field, csv_param};
     assert_eq!(csv_field("novel"), "novel");
     assert_eq!(csv_field("a,b"), "\"a,b\"");
     assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
@@ -274,10 +274,10 @@ fn force_overrides_the_guard() {
 
 #[test]
 fn guard_function_with_a_small_budget() {
-    use cpsim::guard::{check, estimate};
+    use cpsim::study::guard::{check, estimate};
     let d = tmp();
     let f = write(d.path(), "g.toml", TINY);
-    let st = cpsim::sweep::load(&f, Default::default()).unwrap();
+    let st = cpsim::study::sweep::load(&f, Default::default()).unwrap();
     let e = estimate(std::slice::from_ref(&st), 8);
     assert_eq!(e.units, 2);
     assert_eq!(e.concurrent, 2, "min(threads, units)");
@@ -286,7 +286,7 @@ fn guard_function_with_a_small_budget() {
     let r = check(&e, (e.peak * 0.9) as u64).unwrap_err();
     assert!(r.to_string().contains("creators.count"), "{r}");
     // Moderately over: `guard(.., force = true)` does not check at all.
-    assert!(cpsim::guard::guard(std::slice::from_ref(&st), 8, true).is_ok());
+    assert!(cpsim::study::guard::guard(std::slice::from_ref(&st), 8, true).is_ok());
     // More threads than units do not count.
     assert_eq!(estimate(std::slice::from_ref(&st), 64).concurrent, 2);
 }
@@ -384,7 +384,7 @@ fn assert_complete(dir: &Path) {
     let reps = m["replications"].as_u64().expect("replications");
     let rows = csv_rows(&dir.join("replications.csv"));
     assert_eq!(rows.len() as u64 - 1, reps, "{}", dir.display());
-    for c in cpsim::charts::SCENARIO_CHARTS {
+    for c in cpsim::report::charts::SCENARIO_CHARTS {
         let p = dir.join("charts").join(c);
         assert!(fs::metadata(&p).map(|m| m.len() > 0).unwrap_or(false), "{} missing", p.display());
     }
@@ -610,7 +610,7 @@ fn edge_values_run_and_the_ledger_adds_up() {
             // Shares of nothing (gini of no earnings) may be NaN, which output writes as empty;
             // an infinity is a bug.
             if m.is_infinite() {
-                failures.push(format!("{name}: metric {} is {m}", cpsim::metrics::METRICS[k].0));
+                failures.push(format!("{name}: metric {} is {m}", cpsim::model::metrics::METRICS[k].0));
             }
         }
     }
@@ -742,9 +742,9 @@ fn apply(text: &str, muts: &[Mutation]) -> String {
 /// One fuzz case: load and validate through the same path as `cpsim run` (sweeps included); a
 /// small valid scenario is run for one day. Returns whether it validated.
 fn fuzz_one(text: &str) -> bool {
-    let st = cpsim::sweep::load_text(text.to_owned(), "fuzz", Path::new("fuzz.toml"), Default::default());
+    let st = cpsim::study::sweep::load_text(text.to_owned(), "fuzz", Path::new("fuzz.toml"), Default::default());
     let Ok(st) = st else { return false };
-    let _ = cpsim::guard::estimate(std::slice::from_ref(&st), 2);
+    let _ = cpsim::study::guard::estimate(std::slice::from_ref(&st), 2);
     for v in st.variants.iter().take(2) {
         let mut s = v.scenario.clone();
         let small = s.creators.count <= 5_000
@@ -763,7 +763,7 @@ fn fuzz_one(text: &str) -> bool {
                     + t.get(Flow::OperatorNet),
                 "ledger identity\n{text}"
             );
-            let _ = cpsim::tables::render(&s, r.detail.as_ref().expect("detail"));
+            let _ = cpsim::report::tables::render(&s, r.detail.as_ref().expect("detail"));
         }
     }
     true

@@ -2,10 +2,10 @@
 //! replication, every day and every (category, landing) cell, and no plan pays more commission
 //! than its budget (MODEL.md sec. 8).
 
-use cpsim::metrics::Flow;
-use cpsim::operators::UNLIMITED;
+use cpsim::model::metrics::Flow;
+use cpsim::model::operators::UNLIMITED;
+use cpsim::model::sim::run_replication;
 use cpsim::scenario;
-use cpsim::sim::run_replication;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use common::png_size;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cpsim::charts::draw_sweep;
+use cpsim::report::charts::draw_sweep;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sweep").join(name)

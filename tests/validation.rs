@@ -1,9 +1,9 @@
 //! Validation against closed forms and directions (MODEL.md sec. 3 and 6), with fixed seeds and
 //! tolerances taken from the variance across replications.
 
-use cpsim::metrics::{stat, Flow};
+use cpsim::model::metrics::{stat, Flow};
+use cpsim::model::sim::run_replication;
 use cpsim::scenario::{self, Scenario};
-use cpsim::sim::run_replication;
 
 /// t quantile for a two-sided 99% interval with many degrees of freedom (n = 40 here: 2.708).
 const T995_39: f64 = 2.708;

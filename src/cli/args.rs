@@ -2,8 +2,8 @@
 //! options shared by every command that runs scenarios.
 
 use super::CliError;
-use crate::shard::ShardSpec;
-use crate::sweep::Overrides;
+use crate::study::shard::ShardSpec;
+use crate::study::sweep::Overrides;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 

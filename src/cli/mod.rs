@@ -1,11 +1,12 @@
 //! The command line (`cpsim run | check | init | schema | compare | chart | sensitivity | merge`),
 //! dispatched to the library. Errors carry their exit code: 2 for bad input (a scenario, a path), 1 otherwise.
 
-use crate::output::{self, OutputError, Provenance};
-use crate::runner::{self, RepData, Unit};
+use crate::model::metrics::RepData;
+use crate::report::output::{self, OutputError, Provenance};
 use crate::scenario::{self, ScenarioError};
-use crate::shard::{self, ShardError, ShardManifest, ShardSpec};
-use crate::sweep::{self, Overrides, Study};
+use crate::study::runner::{self, Unit};
+use crate::study::shard::{self, ShardError, ShardManifest, ShardSpec};
+use crate::study::sweep::{self, Overrides, Study};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -93,7 +94,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare { a, b, out, run } => compare(&a, &b, &out, run),
         Command::Chart { dirs } => {
             for d in &dirs {
-                let written = crate::charts::draw_scenario(d).map_err(OutputError::from)?;
+                let written = crate::report::charts::draw_scenario(d).map_err(OutputError::from)?;
                 outln!("{}: {} files drawn", d.display(), written.len());
             }
             Ok(())
@@ -196,10 +197,10 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     debug_assert_eq!(stems, studies.iter().map(|s| s.stem.clone()).collect::<Vec<_>>());
     output::check_writable(&args.out)?;
     // Before any allocation in proportion to the run: refuse absurd sizes (see guard.rs).
-    crate::guard::guard(&studies, args.run.threads(), args.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    crate::study::guard::guard(&studies, args.run.threads(), args.force).map_err(|r| CliError::Usage(r.to_string()))?;
     // One run at a time per output folder (shards of one run share it, so they do not lock).
     let _lock = match args.shard {
-        None => Some(crate::lock::OutLock::acquire(&args.out).map_err(|e| CliError::Usage(e.to_string()))?),
+        None => Some(crate::report::lock::OutLock::acquire(&args.out).map_err(|e| CliError::Usage(e.to_string()))?),
         Some(_) => None,
     };
     if args.shard.is_none() {
@@ -253,7 +254,7 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
     let plain: Vec<PathBuf> = studies.iter().filter(|st| !st.is_sweep()).map(|st| target(&args.out, st, 0)).collect();
     if plain.len() > 1 {
         let dir = args.out.join("compare");
-        crate::charts::draw_compare(&plain, &dir).map_err(OutputError::from)?;
+        crate::report::charts::draw_compare(&plain, &dir).map_err(OutputError::from)?;
         if !args.quiet {
             outln!("comparison of {} scenarios in {}", plain.len(), dir.display());
         }
@@ -268,8 +269,9 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
 /// longer has), and one line for the user.
 fn finish_study(out: &Path, st: &Study, quiet: bool) -> Result<(), CliError> {
     if st.is_sweep() {
-        output::write_sweep(&out.join(&st.stem), st)?;
-        crate::charts::draw_sweep(&out.join(&st.stem)).map_err(OutputError::from)?;
+        let variants: Vec<_> = st.variants.iter().map(|v| (v.name.as_str(), v.params.as_slice())).collect();
+        output::write_sweep(&out.join(&st.stem), &st.param_names, &variants)?;
+        crate::report::charts::draw_sweep(&out.join(&st.stem)).map_err(OutputError::from)?;
         if !quiet {
             outln!(
                 "{}: {} variants, results in {}",
@@ -432,17 +434,17 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
     let mut data = data.into_inner().unwrap_or_else(|e| e.into_inner());
     data.sort_by_key(|(u, _)| *u);
     let side = |k: usize| data.iter().filter(|(u, _)| u.study == k).map(|(_, d)| d.clone()).collect::<Vec<_>>();
-    let rows = crate::compare::paired(&side(0), &side(1));
+    let rows = crate::study::compare::paired(&side(0), &side(1));
     // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
     let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
-    let ep_rows = crate::episodes::paired(sa, &side(0), sb, &side(1));
+    let ep_rows = crate::study::episodes::paired(sa, &side(0), sb, &side(1));
     let title = format!("A {}, B {}", sa.name, sb.name);
     // Written whole or not at all, like a run's result folder.
     output::write_atomically(&dir, |tmp| {
-        output::put(tmp, "paired.csv", &crate::compare::csv(&rows))?;
-        output::put(tmp, "episode.csv", &crate::episodes::csv(&ep_rows))?;
-        crate::charts::draw_episode(&ep_rows, &title, &tmp.join("episode.png"))?;
-        crate::charts::draw_levels(&ep_rows, &title, &tmp.join("episode_levels.png"))?;
+        output::put(tmp, "paired.csv", &crate::study::compare::csv(&rows))?;
+        output::put(tmp, "episode.csv", &crate::study::episodes::csv(&ep_rows))?;
+        crate::report::charts::draw_episode(&ep_rows, &title, &tmp.join("episode.png"))?;
+        crate::report::charts::draw_levels(&ep_rows, &title, &tmp.join("episode_levels.png"))?;
         Ok(())
     })?;
     let path = dir.join("paired.csv");
@@ -472,7 +474,7 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
 }
 
 fn sensitivity(a: &SensitivityArgs) -> Result<(), CliError> {
-    use crate::sensitivity::{self as sens, SensitivityError};
+    use crate::study::sensitivity::{self as sens, SensitivityError};
     let err = |e: SensitivityError| match e {
         SensitivityError::Scenario(e) => CliError::Scenario(e),
         SensitivityError::Usage(m) => CliError::Usage(m),
@@ -487,8 +489,8 @@ fn sensitivity(a: &SensitivityArgs) -> Result<(), CliError> {
     };
     let plan = sens::plan(&a.file, &opts).map_err(err)?;
     output::check_writable(&a.out)?;
-    crate::guard::guard(&plan.studies, a.run.threads(), a.force).map_err(|r| CliError::Usage(r.to_string()))?;
-    let _lock = crate::lock::OutLock::acquire(&a.out).map_err(|e| CliError::Usage(e.to_string()))?;
+    crate::study::guard::guard(&plan.studies, a.run.threads(), a.force).map_err(|r| CliError::Usage(r.to_string()))?;
+    let _lock = crate::report::lock::OutLock::acquire(&a.out).map_err(|e| CliError::Usage(e.to_string()))?;
     output::remove_stale_temps(&a.out, &[]);
     let pool = a.run.pool()?;
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));

@@ -4,7 +4,10 @@ use super::defaults::{self, CATEGORIES};
 use super::raw::*;
 use super::validate::{MAX_COUNT, V};
 use super::*;
-use crate::money::{rmb_to_fen, to_ppm};
+use crate::base::money::{rmb_to_fen, to_ppm};
+
+/// At most this many prices in a category's price list (the funnel keeps a fixed array of them).
+pub const MAX_PRICES: usize = 8;
 
 pub(super) fn validate_categories(v: &mut V, raw: &RawScenario) -> Vec<Category> {
     let given: Vec<(String, Option<&RawCategory>)> = match &raw.categories {
@@ -65,8 +68,8 @@ fn validate_category(v: &mut V, id: &str, c: Option<&RawCategory>, d: &defaults:
             d.price_weights.to_vec()
         }
     });
-    if prices.len() > crate::funnel::MAX_PRICES {
-        v.bad(&k("prices_rmb"), format!("may list at most {} prices, got {}", crate::funnel::MAX_PRICES, prices.len()));
+    if prices.len() > MAX_PRICES {
+        v.bad(&k("prices_rmb"), format!("may list at most {} prices, got {}", MAX_PRICES, prices.len()));
     }
     if prices.is_empty() {
         v.bad(&k("prices_rmb"), "must list at least one price".into());

@@ -11,8 +11,9 @@ pub mod schema;
 mod sections;
 mod validate;
 
-use crate::calendar::Date;
-use crate::money::{Fen, Ppm};
+use crate::base::calendar::Date;
+use crate::base::money::{Fen, Ppm};
+pub use categories::MAX_PRICES;
 use std::path::{Path, PathBuf};
 pub use validate::{validate, Recorder};
 

@@ -21,7 +21,7 @@ pub struct RawScenario {
     /// Ordered by id so that iteration never depends on a hash.
     pub categories: Option<BTreeMap<String, RawCategory>>,
     pub subsidies: Option<Vec<RawSubsidy>>,
-    /// Read by [`crate::sweep`], which expands it into variants of the rest of the file.
+    /// Read by the sweep study (`study::sweep`), which expands it into variants of the rest of the file.
     pub sweep: Option<toml::Table>,
 }
 

@@ -3,7 +3,7 @@
 use super::raw::*;
 use super::validate::{fmt_num, BIG, MAX_COUNT, V};
 use super::*;
-use crate::money::rmb_to_fen;
+use crate::base::money::rmb_to_fen;
 
 pub(super) fn validate_feed(v: &mut V, f: Option<&RawFeed>) -> Feed {
     let ff = |g: fn(&RawFeed) -> Option<f64>| f.and_then(g);

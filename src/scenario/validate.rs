@@ -7,7 +7,7 @@ use super::categories::{validate_categories, validate_subsidies};
 use super::raw::*;
 use super::sections::{validate_creators, validate_feed, validate_operators};
 use super::*;
-use crate::money::to_ppm;
+use crate::base::money::to_ppm;
 use toml::value::Datetime;
 
 /// One documented key of the scenario schema.

@@ -1,53 +1,16 @@
 //! Episode metrics: the quantities the 2024 article's episodes (MODEL.md sec. 11) are judged by,
 //! computed after a replication from its per-cell daily flows ([`RepData::daily`]) and a few
-//! exact counts the day loop keeps for them ([`EpisodeCounts`]): posting attempts, clips by
+//! exact counts the day loop keeps for them ([`EpisodeCounts`](crate::model::counts::EpisodeCounts)): posting attempts, clips by
 //! format, and per title its category, landing, launch day and opens. Nothing here feeds back
 //! into the simulation; `docs/VALIDATION.md` reads these numbers.
 
-use crate::compare::pair_stats;
-use crate::metrics::{metric_index, rmb, Flow, Flows, Stat, Unit};
-use crate::operators::Market;
-use crate::runner::RepData;
+use crate::model::counts::TitleStat;
+use crate::model::metrics::RepData;
+use crate::model::metrics::{metric_index, rmb, Flow, Flows, Stat, Unit};
+use crate::report::charts::episode::EpisodeRow;
 use crate::scenario::Scenario;
-use serde::{Deserialize, Serialize};
+use crate::study::compare::pair_stats;
 use std::fmt::Write as _;
-
-/// Exact counts of one replication that the headline metrics do not keep.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct EpisodeCounts {
-    /// Posting attempts of active creators on days with a non-empty square (`Poisson(lambda_i)`
-    /// a day each, MODEL.md sec. 3), whether they became a clip or the outside option.
-    pub attempts: u64,
-    /// Clips posted, by format (`FormatKind as usize`: video, image-text).
-    pub clips_by_format: [u64; 2],
-    /// Every title of the run, in id order.
-    pub titles: Vec<TitleStat>,
-}
-
-/// What the episodes need of one title.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TitleStat {
-    pub category: u16,
-    /// `Landing as u8`: 0 Douyin, 1 WeChat.
-    pub landing: u8,
-    /// Launch day (< 0 or 0 for the initial stock).
-    pub launch_day: i32,
-    /// Opens brought by the clips of all its plans over the run.
-    pub opens: u64,
-}
-
-/// The titles of a market at the end of a run, with the opens of their plans.
-pub fn title_stats(m: &Market) -> Vec<TitleStat> {
-    let mut out: Vec<TitleStat> = m
-        .titles
-        .iter()
-        .map(|t| TitleStat { category: t.category, landing: t.landing as u8, launch_day: t.launch_day, opens: 0 })
-        .collect();
-    for p in &m.plans {
-        out[p.title as usize].opens += p.opens;
-    }
-    out
-}
 
 /// How many of the top `k` titles by opens are of each category (ties broken by title id, the
 /// older title first; titles with no opens do not count).
@@ -174,18 +137,6 @@ pub fn values(s: &Scenario, d: &RepData) -> Vec<Value> {
     out
 }
 
-/// One episode metric over replications: each side's mean and interval, and the paired
-/// difference B - A (common random numbers) with its interval and variance reduction.
-#[derive(Clone, Debug)]
-pub struct EpisodeRow {
-    pub metric: String,
-    pub unit: Unit,
-    pub a: Stat,
-    pub b: Stat,
-    pub diff: Stat,
-    pub variance_reduction: f64,
-}
-
 /// The episode metrics of one scenario's replications, by name; `stat` of each over the
 /// replications where it is defined.
 pub fn summary(s: &Scenario, reps: &[RepData]) -> Vec<(String, Unit, Stat)> {
@@ -196,7 +147,7 @@ pub fn summary(s: &Scenario, reps: &[RepData]) -> Vec<(String, Unit, Stat)> {
         .enumerate()
         .map(|(k, v)| {
             let xs: Vec<f64> = per.iter().map(|p| p[k].value).filter(|x| x.is_finite()).collect();
-            (v.name.clone(), v.unit, crate::metrics::stat(&xs))
+            (v.name.clone(), v.unit, crate::model::metrics::stat(&xs))
         })
         .collect()
 }

@@ -11,7 +11,7 @@ pub const FONT_FAMILY: &str = "cpsim-sans";
 
 /// The embedded font: Noto Sans CJK SC Regular subset to ASCII, Latin-1, common
 /// punctuation and the 3,755 GB2312 level-1 hanzi (see `assets/fonts/README.md`).
-pub static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
+pub static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
 
 static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
 

@@ -11,8 +11,8 @@
 //! Every variant runs with the same master seed, so variants see common random numbers and
 //! their differences are not drowned in noise.
 
-use crate::output::file_hash;
-use crate::rng::{self, Kind};
+use crate::base::rng::{self, Kind};
+use crate::report::output::file_hash;
 use crate::scenario::{self, raw::RawScenario, validate, Problem, Recorder, Scenario, ScenarioError};
 use rand::Rng;
 use std::path::{Path, PathBuf};

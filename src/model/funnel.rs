@@ -2,12 +2,9 @@
 //! and rewarded-ad viewers (MODEL.md sec. 7). All randomness of money lives here; the ledger
 //! only does arithmetic on what the funnel drew.
 
-use crate::feed::Clip;
-use crate::rng::{self, Kind};
-use crate::scenario::{Category, Landing, Scenario};
-
-/// At most this many prices in a category's price list.
-pub const MAX_PRICES: usize = 8;
+use crate::base::rng::{self, Kind};
+use crate::model::feed::Clip;
+use crate::scenario::{Category, Landing, Scenario, MAX_PRICES};
 
 /// Marks "no creator / no plan / no record" (paid traffic).
 pub const NONE: u32 = u32::MAX;

@@ -3,32 +3,15 @@
 //! handed to `on_variant` as soon as its last replication is done, so a long sweep writes its
 //! finished variants as it goes and an interrupted one can resume.
 
-use crate::metrics::Flows;
+use crate::model::metrics::RepData;
+use crate::model::sim::run_replication;
+use crate::report::tables;
 use crate::scenario::Scenario;
-use crate::sim::run_replication;
-use crate::sweep::Study;
-use crate::tables;
+use crate::study::sweep::Study;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-
-/// What the output files need of one replication; also the unit of a shard's files.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RepData {
-    pub replication: u32,
-    pub seed: u64,
-    /// Headline metrics in [`crate::metrics::METRICS`] order; `None` where undefined.
-    pub metrics: Vec<Option<f64>>,
-    /// `daily[t][cell]`.
-    pub daily: Vec<Vec<Flows>>,
-    pub active_by_day: Vec<u32>,
-    /// Rendered detail tables (replication 0 only).
-    pub detail_files: Vec<(String, String)>,
-    /// Counts behind the episode metrics (absent from shards written before they existed).
-    #[serde(default)]
-    pub episode: crate::episodes::EpisodeCounts,
-}
 
 /// One unit of work: replication `rep` of variant `variant` of study `study`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

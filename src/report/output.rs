@@ -2,8 +2,8 @@
 //! per-creator and per-plan tables, written into a temporary folder and renamed into place so
 //! that a failed run leaves no partial result.
 
-use crate::metrics::{stat, Flow, Flows, Unit, METRICS};
-use crate::runner::RepData;
+use crate::model::metrics::RepData;
+use crate::model::metrics::{stat, Flow, Flows, Unit, METRICS};
 use crate::scenario::{Landing, Scenario};
 use serde_json::{json, Map, Number, Value};
 use std::fmt::Write as _;
@@ -15,7 +15,7 @@ pub enum OutputError {
     #[error("cannot write output folder {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
-    Chart(#[from] crate::charts::ChartError),
+    Chart(#[from] crate::report::charts::ChartError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -120,7 +120,7 @@ pub fn remove_stale_temps(out: &Path, stems: &[String]) -> Vec<PathBuf> {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let Some(pid) = temp_pid(&name) else { continue };
-            if pid == std::process::id() || crate::lock::pid_alive(pid) {
+            if pid == std::process::id() || crate::report::lock::pid_alive(pid) {
                 continue;
             }
             let p = e.path();
@@ -140,7 +140,7 @@ pub fn write_variant(target: &Path, s: &Scenario, reps: &[RepData], prov: &Prove
     // too appear all at once or not at all.
     write_atomically(target, |tmp| {
         write_files(tmp, s, reps, prov)?;
-        Ok(crate::charts::draw_scenario(tmp).map(|_| ())?)
+        Ok(crate::report::charts::draw_scenario(tmp).map(|_| ())?)
     })
 }
 
@@ -356,9 +356,14 @@ pub fn headline(dir: &Path) -> Option<String> {
 /// `sweep.csv`: one row per variant, its parameters, then every metric's mean and 95% interval,
 /// read back from the variants' own summaries so that a resumed sweep writes the same bytes.
 /// Folders of variants the scenario no longer has are removed, so old results never mix in.
-pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputError> {
+/// `variants` are (folder name, swept (key path, value) pairs) in the sweep's order.
+pub fn write_sweep(
+    dir: &Path,
+    param_names: &[String],
+    variants: &[(&str, &[(String, toml::Value)])],
+) -> Result<(), OutputError> {
     let mut out = String::from("variant");
-    for p in &st.param_names {
+    for p in param_names {
         out.push(',');
         out.push_str(&csv_field(p));
     }
@@ -366,13 +371,13 @@ pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputErr
         let _ = write!(out, ",{m}_mean,{m}_ci95_low,{m}_ci95_high");
     }
     out.push('\n');
-    for v in &st.variants {
-        out.push_str(&v.name);
-        for (_, val) in &v.params {
+    for &(name, params) in variants {
+        out.push_str(name);
+        for (_, val) in params {
             out.push(',');
             out.push_str(&csv_param(val));
         }
-        let rows = read_summary(&dir.join(&v.name))?;
+        let rows = read_summary(&dir.join(name))?;
         for (m, _) in METRICS {
             match rows.iter().find(|r| r[0] == *m) {
                 Some(r) => {
@@ -386,7 +391,7 @@ pub fn write_sweep(dir: &Path, st: &crate::sweep::Study) -> Result<(), OutputErr
     let tmp = dir.join(format!(".sweep.csv.tmp-{}", std::process::id()));
     fs::write(&tmp, out).map_err(io(&tmp))?;
     fs::rename(&tmp, dir.join("sweep.csv")).map_err(io(dir))?;
-    let names: Vec<&str> = st.variants.iter().map(|v| v.name.as_str()).collect();
+    let names: Vec<&str> = variants.iter().map(|v| v.0).collect();
     for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let is_variant = name.len() > 1 && name.starts_with('v') && name[1..].bytes().all(|b| b.is_ascii_digit());

@@ -1,10 +1,11 @@
 //! Metrics: the flows a day adds up, the totals of a replication, and statistics over
 //! replications (mean, sd, 95% interval) as MODEL.md sec. 12 defines them.
 
-use crate::episodes::EpisodeCounts;
-use crate::money::Fen;
-use crate::operators::Market;
-use crate::population::Creators;
+use crate::base::money::Fen;
+use crate::model::counts::EpisodeCounts;
+use crate::model::operators::Market;
+use crate::model::population::Creators;
+use serde::{Deserialize, Serialize};
 
 /// What the ledger and the funnel count per day and per (category, landing) cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,7 +211,24 @@ pub struct RepResult {
     pub entry_earnings_warmup: f64,
     /// Per-creator and per-plan tables (replication 0 only).
     pub detail: Option<Detail>,
-    /// Counts behind the episode metrics (`crate::episodes`): attempts, clips by format, titles.
+    /// Counts behind the episode metrics (`study::episodes`): attempts, clips by format, titles.
+    pub episode: EpisodeCounts,
+}
+
+/// What the output files need of one replication; also the unit of a shard's files.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RepData {
+    pub replication: u32,
+    pub seed: u64,
+    /// Headline metrics in [`crate::model::metrics::METRICS`] order; `None` where undefined.
+    pub metrics: Vec<Option<f64>>,
+    /// `daily[t][cell]`.
+    pub daily: Vec<Vec<Flows>>,
+    pub active_by_day: Vec<u32>,
+    /// Rendered detail tables (replication 0 only).
+    pub detail_files: Vec<(String, String)>,
+    /// Counts behind the episode metrics (absent from shards written before they existed).
+    #[serde(default)]
     pub episode: EpisodeCounts,
 }
 
@@ -222,7 +240,7 @@ pub struct Detail {
 }
 
 impl RepResult {
-    /// The headline metrics in [`crate::metrics::METRICS`] order: money in RMB, counts, shares.
+    /// The headline metrics in [`crate::model::metrics::METRICS`] order: money in RMB, counts, shares.
     pub fn metrics(&self) -> Vec<f64> {
         let t = &self.totals;
         vec![

@@ -6,9 +6,9 @@
 //! the daily table), tuned to be on the generous side of what `sim` allocates; `--force` skips
 //! the guard for a user who knows better.
 
-use crate::metrics::NFLOW;
+use crate::model::metrics::NFLOW;
 use crate::scenario::Scenario;
-use crate::sweep::Study;
+use crate::study::sweep::Study;
 use std::fmt;
 
 /// Refused when more units (variant x replication) than this.

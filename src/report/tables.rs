@@ -1,10 +1,10 @@
 //! The per-creator and per-plan tables of replication 0 (creators.csv, plans.csv,
 //! plans_daily.csv), rendered as soon as the replication ends so its state can be dropped.
 
-use crate::metrics::Detail;
-use crate::money::format_rmb;
-use crate::operators::UNLIMITED;
-use crate::output::csv_field;
+use crate::base::money::format_rmb;
+use crate::model::metrics::Detail;
+use crate::model::operators::UNLIMITED;
+use crate::report::output::csv_field;
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
 

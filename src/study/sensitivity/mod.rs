@@ -5,7 +5,7 @@
 //! any run of characters but `.` (`categories.*.p_pay` scales `p_pay` of every category at once).
 //! It is scaled down and up by `step` (clamped to each key's valid range, whole-number keys
 //! rounded) and the two variants run with the baseline's replication seeds (common random
-//! numbers): both are built by the sweep machinery ([`crate::sweep::load_text`] with a
+//! numbers): both are built by the sweep machinery ([`crate::study::sweep::load_text`] with a
 //! `[sweep] mode = "zip"` table), so they are validated like any sweep variant. For replication
 //! `r` the elasticity is
 //!
@@ -16,10 +16,10 @@
 //! (`x+ - x-` is `2 * step * x0` unless clamping or rounding made it smaller); the mean and the
 //! 95% interval over replications are reported, paired by replication.
 
-use crate::output::OutputError;
-use crate::runner;
+use crate::report::output::OutputError;
 use crate::scenario::{self, schema, validate, Recorder, ScenarioError};
-use crate::sweep::{self, Overrides, Study};
+use crate::study::runner;
+use crate::study::sweep::{self, Overrides, Study};
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 

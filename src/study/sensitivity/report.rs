@@ -2,9 +2,9 @@
 //! `sensitivity.csv`, a terminal table and the result folder.
 
 use super::{KeyChange, Param, Plan, SensitivityError, OUTCOMES};
-use crate::metrics::{metric_index, stat, Stat, Unit as MetricUnit, METRICS};
-use crate::output::{csv_field, put, OutputError};
-use crate::runner::{self, Unit};
+use crate::model::metrics::{metric_index, stat, Stat, Unit as MetricUnit, METRICS};
+use crate::report::output::{csv_field, put, OutputError};
+use crate::study::runner::{self, Unit};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -225,20 +225,20 @@ pub fn table(plan: &Plan, rows: &[Row], top: usize) -> String {
 
 /// Writes `sensitivity.csv`, `tornado.png` and `manifest.json` into `dir`, atomically.
 pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), OutputError> {
-    let panels: Vec<crate::charts::tornado::Panel> = OUTCOMES
+    let panels: Vec<crate::report::charts::tornado::Panel> = OUTCOMES
         .iter()
         .map(|m| {
-            let bars: Vec<crate::charts::tornado::Bar> = rows
+            let bars: Vec<crate::report::charts::tornado::Bar> = rows
                 .iter()
                 .filter(|r| r.metric == *m && r.rank.is_some())
-                .map(|r| crate::charts::tornado::Bar {
+                .map(|r| crate::report::charts::tornado::Bar {
                     name: plan.params[r.param].name.clone(),
                     mean: r.elasticity.mean,
                     lo: r.elasticity.lo,
                     hi: r.elasticity.hi,
                 })
                 .collect();
-            crate::charts::tornado::Panel { title: outcome_title(m).to_owned(), bars }
+            crate::report::charts::tornado::Panel { title: outcome_title(m).to_owned(), bars }
         })
         .collect();
     let name = &plan.studies[0].variants[0].scenario.name;
@@ -262,10 +262,10 @@ pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), Ou
             "note": p.note,
         })).collect::<Vec<_>>(),
     });
-    crate::output::write_atomically(dir, |tmp| {
+    crate::report::output::write_atomically(dir, |tmp| {
         put(tmp, "sensitivity.csv", &csv(plan, rows))?;
         put(tmp, "manifest.json", &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap_or_default()))?;
-        crate::charts::tornado::draw_tornado(&tmp.join("tornado.png"), &title, &subtitle, &panels)?;
+        crate::report::charts::tornado::draw_tornado(&tmp.join("tornado.png"), &title, &subtitle, &panels)?;
         Ok(())
     })
 }

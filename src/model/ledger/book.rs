@@ -3,12 +3,12 @@
 //! change a fen.
 
 use super::{cell, Booking, Ledger, Purse};
-use crate::feed::Records;
-use crate::funnel::NONE;
-use crate::metrics::{Flow, Flows};
-use crate::money::{share, Fen};
-use crate::operators::{Market, Plan, UNLIMITED};
-use crate::population::Creators;
+use crate::base::money::{share, Fen};
+use crate::model::feed::Records;
+use crate::model::funnel::NONE;
+use crate::model::metrics::{Flow, Flows};
+use crate::model::operators::{Market, Plan, UNLIMITED};
+use crate::model::population::Creators;
 use crate::scenario::{Scenario, Subsidy, SubsidyForm};
 use rayon::prelude::*;
 

@@ -11,7 +11,7 @@ mod compare;
 mod creators;
 mod data;
 mod draw;
-mod episode;
+pub mod episode;
 mod font;
 mod funnel;
 mod html;

@@ -1,7 +1,7 @@
 //! The feed: live clips in traffic-pool tiers, their demand, crowding under the day's supply,
 //! escalation, decay and expiry (MODEL.md sec. 5).
 
-use crate::rng::{self, Kind};
+use crate::base::rng::{self, Kind};
 use crate::scenario::{FormatKind, Landing, Rationing, Scenario};
 use rand::Rng;
 use rayon::prelude::*;

@@ -1,8 +1,8 @@
 //! Paired comparison of two scenarios: the same replication seeds on both sides (common random
 //! numbers), so the interval of a difference B - A is much narrower than that of either run.
 
-use crate::metrics::{stat, Stat, Unit, METRICS};
-use crate::runner::RepData;
+use crate::model::metrics::RepData;
+use crate::model::metrics::{stat, Stat, Unit, METRICS};
 use std::fmt::Write as _;
 
 /// One metric of a paired comparison.

@@ -1,9 +1,9 @@
 //! Audiences: a title's addressable people, how many of today's impressions reach someone new,
 //! and how that fresh reach is shared among the title's clips (MODEL.md sec. 6).
 
-use crate::feed::Clip;
-use crate::operators::Title;
-use crate::rng::{self, Kind};
+use crate::base::rng::{self, Kind};
+use crate::model::feed::Clip;
+use crate::model::operators::Title;
 use rand::Rng;
 
 /// Paid impressions bought for a title today (MODEL.md sec. 10): no creator, no commission.
@@ -25,7 +25,7 @@ pub fn fresh_reach(r: &mut rng::Stream, audience: u64, reached: u64, imps: u64) 
 }
 
 /// Step 6 of the day. `imps_by_title` holds the clips' impressions by title (from
-/// [`crate::feed::serve`]); the paid ones are added here. `share` is a scratch buffer.
+/// [`crate::model::feed::serve`]); the paid ones are added here. `share` is a scratch buffer.
 pub fn reach(
     titles: &mut [Title],
     clips: &mut [Clip],

@@ -7,19 +7,19 @@
 //! after they have earned, so today's views count in the tier they were served in; and creators
 //! learn and churn on what they were paid.
 
-use crate::audience::{self, Paid};
-use crate::episodes::EpisodeCounts;
-use crate::feed::{self, Clip, Records};
-use crate::funnel::{self, Cohort, Source, NONE};
-use crate::ledger::{self, cell, Booking, Ledger};
-use crate::metrics::{Detail, Flow, Flows, RepResult};
-use crate::money::Fen;
-use crate::operators::{revenue_per_arrival, Market};
-use crate::population::{concentration, Creators};
-use crate::profile::Stages;
-use crate::rng::{self, Kind};
+use crate::base::money::Fen;
+use crate::base::profile::Stages;
+use crate::base::rng::{self, Kind};
+use crate::model::audience::{self, Paid};
+use crate::model::counts::EpisodeCounts;
+use crate::model::feed::{self, Clip, Records};
+use crate::model::funnel::{self, Cohort, Source, NONE};
+use crate::model::ledger::{self, cell, Booking, Ledger};
+use crate::model::metrics::{Detail, Flow, Flows, RepResult};
+use crate::model::operators::{revenue_per_arrival, Market};
+use crate::model::population::{concentration, Creators};
+use crate::model::square::{SquareStats, SquareView};
 use crate::scenario::{Landing, Scenario, SubsidyForm};
-use crate::square::{SquareStats, SquareView};
 use rayon::prelude::*;
 
 /// Sources (cohorts, clips) per chunk of the funnel and the ledger. A chunk's draws run in
@@ -324,8 +324,9 @@ impl<'s> World<'s> {
         // 12: daily metrics.
         // Plans in the square: open, started, and promotable (a WeChat landing needs the jump).
         let jump = s.date(day) >= s.platform.jump_to_wechat_from;
-        let in_square =
-            |p: &&crate::operators::Plan| p.open && p.start_day <= day as i32 && (p.landing == Landing::Douyin || jump);
+        let in_square = |p: &&crate::model::operators::Plan| {
+            p.open && p.start_day <= day as i32 && (p.landing == Landing::Douyin || jump)
+        };
         for p in self.market.plans.iter().filter(in_square) {
             flows[cell(p.category, p.landing)].add(Flow::OpenPlans, 1);
         }
@@ -347,7 +348,7 @@ impl<'s> World<'s> {
     }
 
     /// A new clip on the chosen plan, with its per-clip subsidy if a program pays one.
-    fn post(&mut self, ch: crate::square::Choice, day: u32, flows: &mut [Flows]) {
+    fn post(&mut self, ch: crate::model::square::Choice, day: u32, flows: &mut [Flows]) {
         let s = self.s;
         let plan = &mut self.market.plans[ch.plan as usize];
         plan.clips_7d[(day % 7) as usize] += 1;
@@ -471,7 +472,7 @@ impl<'s> World<'s> {
         let (gini, top1, top10) = concentration(&mut earnings);
         let creator_days = self.active_by_day.iter().map(|a| *a as u64).sum();
         let mut episode = self.episode;
-        episode.titles = crate::episodes::title_stats(&self.market);
+        episode.titles = crate::model::counts::title_stats(&self.market);
         RepResult {
             seed: self.rep_seed,
             totals,

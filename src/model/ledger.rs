@@ -2,12 +2,12 @@
 //! budget and operator net, to the fen; queues commission for settlement; pays subsidies and ad
 //! money (MODEL.md sec. 8).
 
-use crate::calendar::Date;
-use crate::funnel::{Revenue, Source};
-use crate::metrics::{Flow, Flows};
-use crate::money::{mul_div, share, Fen, Ppm, PPM};
-use crate::operators::Plan;
-use crate::population::Creators;
+use crate::base::calendar::Date;
+use crate::base::money::{mul_div, share, Fen, Ppm, PPM};
+use crate::model::funnel::{Revenue, Source};
+use crate::model::metrics::{Flow, Flows};
+use crate::model::operators::Plan;
+use crate::model::population::Creators;
 use crate::scenario::{CommissionBase, Landing, Scenario, Settlement};
 
 mod book;

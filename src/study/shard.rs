@@ -4,8 +4,9 @@
 //! the same files, byte for byte, as the run without shards. A batch engine (a Slurm job array, a
 //! Kubernetes Indexed Job) runs the shards; cpsim only splits and joins.
 
-use crate::runner::{RepData, Unit};
-use crate::sweep::Overrides;
+use crate::model::metrics::RepData;
+use crate::study::runner::Unit;
+use crate::study::sweep::Overrides;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! Different phases touch different fields (plan choice reads beliefs and affinity, settlement
 //! writes earnings), so each field is its own vector and a phase streams only what it needs.
 
-use crate::money::Fen;
-use crate::rng::{self, Kind};
+use crate::base::money::Fen;
+use crate::base::rng::{self, Kind};
 use crate::scenario::Scenario;
 use rand::Rng;
 use rayon::prelude::*;

@@ -1,7 +1,7 @@
 //! Operators: titles, their promotion plans, launches, landing choice, closures and rate steering.
 
-use crate::money::{to_ppm, Fen, Ppm, PPM};
-use crate::rng::{self, Kind};
+use crate::base::money::{to_ppm, Fen, Ppm, PPM};
+use crate::base::rng::{self, Kind};
 use crate::scenario::{Category, CommissionBase, Landing, LandingPolicy, RatePolicy, Scenario};
 use rand::Rng;
 

@@ -8,7 +8,19 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::draw::*;
 use super::ChartError;
-use crate::episodes::EpisodeRow;
+use crate::model::metrics::{Stat, Unit};
+
+/// One episode metric over replications: each side's mean and interval, and the paired
+/// difference B - A (common random numbers) with its interval and variance reduction.
+#[derive(Clone, Debug)]
+pub struct EpisodeRow {
+    pub metric: String,
+    pub unit: Unit,
+    pub a: Stat,
+    pub b: Stat,
+    pub diff: Stat,
+    pub variance_reduction: f64,
+}
 
 /// Market-wide metrics shown, in order; then, per category, [`PER_CATEGORY`].
 const MARKET: [&str; 9] = [

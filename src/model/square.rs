@@ -4,10 +4,10 @@
 //! creators then choose in parallel against that read-only view, each from its own stream, so the
 //! choices do not depend on the order in which threads visit creators (MODEL.md sec. 3).
 
-use crate::money::PPM;
-use crate::operators::Market;
-use crate::population::Creators;
-use crate::rng::{self, Kind};
+use crate::base::money::PPM;
+use crate::base::rng::{self, Kind};
+use crate::model::operators::Market;
+use crate::model::population::Creators;
 use crate::scenario::{FormatKind, Landing, Sampling, Scenario, SubsidyForm};
 use rand::Rng;
 use rayon::prelude::*;
