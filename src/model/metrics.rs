@@ -145,6 +145,13 @@ pub fn metric_index(name: &str) -> Option<usize> {
     METRICS.iter().position(|(n, _)| *n == name)
 }
 
+/// The value of the metric named `key` in one replication's results, for the studies that take a
+/// metric by name (an objective, a constraint): a headline metric of [`METRICS`]. `None` when the
+/// name is unknown or the metric undefined in this replication.
+pub fn metric_value(d: &RepData, key: &str) -> Option<f64> {
+    d.metrics.get(metric_index(key)?).copied().flatten()
+}
+
 /// Mean, sample sd and the 95% confidence interval of the mean (Student t) of some values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stat {
