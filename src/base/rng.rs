@@ -30,6 +30,8 @@ pub enum Kind {
     Churn = 11,
     Ledger = 12,
     Paid = 13,
+    /// Traits of an own plan's title (`model::own`), by the plan's index in `[[plans]]`.
+    OwnTitle = 14,
 }
 
 /// SplitMix64's finaliser: a bijective mix with full avalanche.

@@ -47,7 +47,7 @@ pub fn reach(
         if i == 0 {
             continue;
         }
-        let mut r = rng::stream(rep_seed, Kind::Reach, k as u64, day);
+        let mut r = rng::stream(rep_seed, Kind::Reach, t.stream, day);
         let f = fresh_reach(&mut r, t.audience, t.reached, i);
         t.reached += f;
         total_fresh += f;

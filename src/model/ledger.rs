@@ -226,12 +226,12 @@ impl Ledger {
     pub fn new(s: &Scenario) -> Ledger {
         Ledger {
             due: vec![Vec::new(); s.days as usize],
-            due_cells: vec![vec![0; 2 * s.categories.len()]; s.days as usize],
+            due_cells: vec![vec![0; crate::model::own::cells(s)]; s.days as usize],
             beyond_horizon_fen: 0,
             trailing_out: vec![Vec::new(); s.days as usize],
             subsidy_left: s.subsidies.iter().map(|p| p.budget_fen).collect(),
             accrued_today: Vec::new(),
-            accrued_cells_today: vec![0; 2 * s.categories.len()],
+            accrued_cells_today: vec![0; crate::model::own::cells(s)],
             earned_today: Tally::default(),
             scatter: Vec::new(),
             plan_totals: Vec::new(),

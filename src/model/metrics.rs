@@ -4,6 +4,7 @@
 use crate::base::money::Fen;
 use crate::model::counts::EpisodeCounts;
 use crate::model::operators::Market;
+use crate::model::own::{own_metric_index, OwnPlanData};
 use crate::model::population::Creators;
 use serde::{Deserialize, Serialize};
 
@@ -146,9 +147,14 @@ pub fn metric_index(name: &str) -> Option<usize> {
 }
 
 /// The value of the metric named `key` in one replication's results, for the studies that take a
-/// metric by name (an objective, a constraint): a headline metric of [`METRICS`]. `None` when the
-/// name is unknown or the metric undefined in this replication.
+/// metric by name (an objective, a constraint): a headline metric of [`METRICS`], or an own
+/// plan's metric as `plans.<name>.<metric>` (metrics of [`crate::model::own::OWN_METRICS`]).
+/// `None` when the name is unknown or the metric undefined in this replication.
 pub fn metric_value(d: &RepData, key: &str) -> Option<f64> {
+    if let Some((name, metric)) = key.strip_prefix("plans.").and_then(|k| k.rsplit_once('.')) {
+        let plan = d.own_plans.iter().find(|p| p.name == name)?;
+        return plan.metrics.get(own_metric_index(metric)?).copied().flatten();
+    }
     d.metrics.get(metric_index(key)?).copied().flatten()
 }
 
@@ -220,6 +226,8 @@ pub struct RepResult {
     pub detail: Option<Detail>,
     /// Counts behind the episode metrics (`study::episodes`): attempts, clips by format, titles.
     pub episode: EpisodeCounts,
+    /// Each own plan's totals and daily flows, in `[[plans]]` order.
+    pub own_plans: Vec<OwnPlanData>,
 }
 
 /// What the output files need of one replication; also the unit of a shard's files.
@@ -237,6 +245,9 @@ pub struct RepData {
     /// Counts behind the episode metrics (absent from shards written before they existed).
     #[serde(default)]
     pub episode: EpisodeCounts,
+    /// Each own plan's totals and daily flows, in `[[plans]]` order (absent from older shards).
+    #[serde(default)]
+    pub own_plans: Vec<OwnPlanData>,
 }
 
 pub struct Detail {

@@ -10,6 +10,7 @@ pub mod funnel;
 pub mod ledger;
 pub mod metrics;
 pub mod operators;
+pub mod own;
 pub mod population;
 pub mod sim;
 pub mod square;

@@ -20,7 +20,16 @@ pub struct Title {
     pub launch_day: i32,
     /// Ad-money credit not yet spent on paid traffic.
     pub ad_credit_fen: Fen,
+    /// The entity of the title's streams: the generated titles' count when it launched, or
+    /// [`crate::model::own::OWN_STREAM`] plus its own-plan index, so own titles never shift the
+    /// generated market's streams.
+    pub stream: u64,
+    /// Its index in `[[plans]]`, or [`NOT_OWN`].
+    pub own: u16,
 }
+
+/// [`Title::own`] of a generated title.
+pub const NOT_OWN: u16 = u16::MAX;
 
 /// A promotion plan in the square.
 #[derive(Clone, Debug)]
@@ -48,6 +57,8 @@ pub struct Plan {
     // Totals over the run, for plans.csv.
     pub gmv_fen: Fen,
     pub commission_fen: Fen,
+    /// Operator net over the run: after refunds, fees and commission.
+    pub net_fen: Fen,
     pub clips: u32,
     pub opens: u64,
 }
@@ -80,6 +91,8 @@ impl Plan {
 pub struct Market {
     pub titles: Vec<Title>,
     pub plans: Vec<Plan>,
+    /// Generated titles launched so far: the stream entity of the next one.
+    pub generated: u64,
 }
 
 /// Expected money an arrival brings a title, split by what it is (IAP, IAA), in RMB.
@@ -100,7 +113,9 @@ impl Market {
     /// Launches a title of category `cat` on `day` with its first plan. Draws come from the
     /// title's own stream, so a title id is the same title in every scenario sharing the seed.
     pub fn launch(&mut self, s: &Scenario, rep_seed: u64, cat: usize, day: i32, initial: bool) {
-        let id = self.titles.len() as u64;
+        let id = self.generated;
+        self.generated += 1;
+        let index = self.titles.len() as u32;
         let c = &s.categories[cat];
         let o = &s.operators;
         let mut r = rng::stream(rep_seed, Kind::Title, id, 0);
@@ -166,8 +181,10 @@ impl Market {
             quality,
             launch_day: start,
             ad_credit_fen: 0,
+            stream: id,
+            own: NOT_OWN,
         });
-        self.plans.push(new_plan(id as u32, cat, landing, to_ppm(rate), budget, start, start + duration));
+        self.plans.push(new_plan(index, cat, landing, to_ppm(rate), budget, start, start + duration));
     }
 
     /// Step 2 of the day: launches, closures of plans past their end day, relaunches, steering.
@@ -188,8 +205,13 @@ impl Market {
             if plan.open && t > plan.end_day {
                 plan.open = false;
             }
+            let own = self.titles[plan.title as usize].own;
+            let relaunch = match s.plans.get(own as usize) {
+                Some(o) => o.relaunch,
+                None => s.operators.relaunch,
+            };
             // A relaunch refills a plan whose budget ran out before its end day, once.
-            if s.operators.relaunch
+            if relaunch
                 && !plan.open
                 && !plan.relaunched
                 && plan.budget_out_day.is_some()
@@ -198,12 +220,19 @@ impl Market {
                 plan.relaunched = true;
                 let (title, cat, landing, rate, end) =
                     (plan.title, plan.category as usize, plan.landing, plan.rate_ppm, plan.end_day);
-                let mut r = rng::stream(rep_seed, Kind::Title, title as u64, day);
-                let budget = draw_budget(s, &mut r);
+                // An own plan is refilled with its own budget; a generated one draws a new one.
+                let budget = match s.plans.get(own as usize) {
+                    Some(o) => o.budget_fen.unwrap_or(UNLIMITED),
+                    None => {
+                        let mut r = rng::stream(rep_seed, Kind::Title, self.titles[title as usize].stream, day);
+                        draw_budget(s, &mut r)
+                    }
+                };
                 self.plans.push(new_plan(title, cat, landing, rate, budget, t, end));
             }
         }
-        if s.operators.policy != RatePolicy::Fixed && day > 0 && day % s.operators.review_days == 0 {
+        let steered = s.operators.policy != RatePolicy::Fixed || s.plans.iter().any(|p| p.policy != RatePolicy::Fixed);
+        if steered && day > 0 && day % s.operators.review_days == 0 {
             self.steer(s);
         }
     }
@@ -213,9 +242,13 @@ impl Market {
     /// because a higher rate lowers the margin; MODEL.md sec. 10 writes only the clip form).
     fn steer(&mut self, s: &Scenario) {
         let o = &s.operators;
+        let titles = &self.titles;
         for plan in self.plans.iter_mut().filter(|p| p.open) {
             let c = &s.categories[plan.category as usize];
-            let ratio = match o.policy {
+            let own = s.plans.get(titles[plan.title as usize].own as usize);
+            let policy = own.map_or(o.policy, |p| p.policy);
+            let (lo, hi) = own.map_or((c.commission_min, c.commission_max), |p| (p.commission_min, p.commission_max));
+            let ratio = match policy {
                 RatePolicy::TargetClips => o.target_clips.max(1e-9) / (plan.review_clips as f64).max(1.0),
                 RatePolicy::TargetMargin if plan.review_commission_fen > 0 => {
                     (plan.review_net_fen as f64 / plan.review_commission_fen as f64).max(1e-9)
@@ -224,7 +257,9 @@ impl Market {
                 _ => 1.0,
             };
             let r = plan.rate_ppm as f64 / PPM as f64 * ratio.powf(o.steer_gamma);
-            plan.rate_ppm = to_ppm(r.clamp(c.commission_min, c.commission_max));
+            if policy != RatePolicy::Fixed {
+                plan.rate_ppm = to_ppm(r.clamp(lo, hi));
+            }
             plan.review_clips = 0;
             plan.review_commission_fen = 0;
             plan.review_net_fen = 0;
@@ -243,7 +278,7 @@ fn draw_budget(s: &Scenario, r: &mut rng::Stream) -> Fen {
     }
 }
 
-fn new_plan(
+pub(crate) fn new_plan(
     title: u32,
     cat: usize,
     landing: Landing,
@@ -271,6 +306,7 @@ fn new_plan(
         review_net_fen: 0,
         gmv_fen: 0,
         commission_fen: 0,
+        net_fen: 0,
         clips: 0,
         opens: 0,
     }

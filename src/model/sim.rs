@@ -17,6 +17,7 @@ use crate::model::funnel::{self, Cohort, Source, NONE};
 use crate::model::ledger::{self, cell, Booking, Ledger};
 use crate::model::metrics::{Detail, Flow, Flows, RepResult};
 use crate::model::operators::{revenue_per_arrival, Market};
+use crate::model::own;
 use crate::model::population::{concentration, Creators};
 use crate::model::square::{SquareStats, SquareView};
 use crate::scenario::{Landing, Scenario, SubsidyForm};
@@ -57,6 +58,9 @@ pub struct World<'s> {
     entry_earnings_warmup: f64,
     plan_used: Option<Vec<(u32, u32, Fen)>>,
     episode: EpisodeCounts,
+    /// Own plans: their flows by plan and day, and who posted on them.
+    own_daily: Vec<Vec<Flows>>,
+    own_takers: own::Takers,
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
     demand: Vec<f64>,
@@ -105,6 +109,7 @@ impl<'s> World<'s> {
                 market.launch(s, rep_seed, cat, 0, true);
             }
         }
+        own::place(&mut market, s, rep_seed);
         let nprog = s.subsidies.len();
         World {
             s,
@@ -126,6 +131,8 @@ impl<'s> World<'s> {
             entry_earnings_warmup: f64::NAN,
             plan_used: detail.then(Vec::new),
             episode: EpisodeCounts::default(),
+            own_daily: vec![Vec::with_capacity(s.days as usize); s.plans.len()],
+            own_takers: own::Takers::new(s),
             imps_by_title: Vec::new(),
             demand: Vec::new(),
             title_share: Vec::new(),
@@ -165,7 +172,7 @@ impl<'s> World<'s> {
     pub fn step(&mut self, day: u32) {
         let s = self.s;
         self.stages.start();
-        let mut flows = vec![Flows::default(); s.categories.len() * 2];
+        let mut flows = vec![Flows::default(); own::cells(s)];
         // 1-2: rules are read by date where they apply; operators launch, close and steer.
         for p in self.market.plans.iter_mut() {
             p.clips_7d[(day % 7) as usize] = 0;
@@ -202,7 +209,7 @@ impl<'s> World<'s> {
         self.imps_by_title.resize(self.market.titles.len(), 0);
         feed::serve(s, &mut self.clips, self.rep_seed, day, &mut self.demand, &mut self.imps_by_title);
         self.stages.lap("feed serve");
-        let mut paid = self.buy_traffic(&mut flows);
+        let mut paid = self.buy_traffic(&mut flows, day);
         // 6: audience.
         audience::reach(
             &mut self.market.titles,
@@ -280,7 +287,7 @@ impl<'s> World<'s> {
                 category: t.category,
                 landing: t.landing,
             };
-            let mut r = rng::stream(rep_seed, Kind::Paid, p.title as u64, day);
+            let mut r = rng::stream(rep_seed, Kind::Paid, t.stream, day);
             let o = funnel::convert(
                 s,
                 src,
@@ -288,7 +295,7 @@ impl<'s> World<'s> {
                 p.fresh,
                 p.imps - p.fresh,
                 &mut r,
-                (1 << 62) | ((p.title as u64) << 12) | day as u64,
+                (1 << 62) | (t.stream << 12) | day as u64,
             );
             let mut b = ledger::split(s, &o.revenue, &[], date);
             (b.imps, b.fresh, b.opens, b.payers) = (p.imps, p.fresh, o.opens, o.payers);
@@ -329,6 +336,9 @@ impl<'s> World<'s> {
         };
         for p in self.market.plans.iter().filter(in_square) {
             flows[cell(p.category, p.landing)].add(Flow::OpenPlans, 1);
+            if let Some(k) = own::overlay_cell(s, self.market.titles[p.title as usize].own) {
+                flows[k].add(Flow::OpenPlans, 1);
+            }
         }
         if let Some(log) = &mut self.plan_used {
             for (k, p) in self.market.plans.iter().enumerate() {
@@ -338,6 +348,9 @@ impl<'s> World<'s> {
             }
         }
         self.active_by_day.push(self.creators.count_active());
+        for (days, f) in self.own_daily.iter_mut().zip(flows.drain(2 * s.categories.len()..)) {
+            days.push(f);
+        }
         self.daily.push(flows);
         self.stages.lap("daily metrics");
     }
@@ -360,6 +373,11 @@ impl<'s> World<'s> {
         self.episode.clips_by_format[ch.format as usize] += 1;
         let q_title = self.market.titles[title as usize].quality;
         let record = self.records.open(ch.creator, category);
+        let own = self.market.titles[title as usize].own;
+        if let Some(k) = own::overlay_cell(s, own) {
+            flows[k].add(Flow::Clips, 1);
+            self.own_takers.mark(own, ch.creator);
+        }
         let f = &mut flows[cell(category, landing)];
         f.add(Flow::Clips, 1);
         self.clips.push(Clip {
@@ -398,11 +416,12 @@ impl<'s> World<'s> {
 
     /// Paid traffic of the day (MODEL.md sec. 10): a fixed daily spend per promoting title of the
     /// chosen categories, plus yesterday's ad-money credit where operators spend it.
-    fn buy_traffic(&mut self, flows: &mut [Flows]) -> Vec<Paid> {
+    fn buy_traffic(&mut self, flows: &mut [Flows], day: u32) -> Vec<Paid> {
         let s = self.s;
         let o = &s.operators;
         let mut paid = Vec::new();
-        if o.paid_traffic_fen_per_day == 0 && !o.spend_ad_money {
+        let own_buys = s.plans.iter().any(|p| p.paid_traffic_fen_per_day > 0);
+        if o.paid_traffic_fen_per_day == 0 && !o.spend_ad_money && !own_buys {
             return paid;
         }
         let mut promoting = vec![false; self.market.titles.len()];
@@ -411,8 +430,18 @@ impl<'s> World<'s> {
         }
         for (k, t) in self.market.titles.iter_mut().enumerate() {
             let mut spend = 0;
-            if promoting[k] && o.paid_traffic_categories[t.category as usize] {
-                spend += o.paid_traffic_fen_per_day;
+            match s.plans.get(t.own as usize) {
+                // An own title buys its own traffic, from the day its plan starts.
+                Some(own) => {
+                    if promoting[k] && t.launch_day <= day as i32 {
+                        spend += own.paid_traffic_fen_per_day;
+                    }
+                }
+                None => {
+                    if promoting[k] && o.paid_traffic_categories[t.category as usize] {
+                        spend += o.paid_traffic_fen_per_day;
+                    }
+                }
             }
             if o.spend_ad_money {
                 spend += std::mem::take(&mut t.ad_credit_fen);
@@ -420,6 +449,9 @@ impl<'s> World<'s> {
             if spend > 0 {
                 let imps = (spend as i128 * 1000 / o.cpm_fen as i128) as u64;
                 flows[cell(t.category, t.landing)].add(Flow::AdSpend, spend);
+                if let Some(c) = own::overlay_cell(s, t.own) {
+                    flows[c].add(Flow::AdSpend, spend);
+                }
                 paid.push(Paid { title: k as u32, imps, fresh: 0 });
             }
         }
@@ -473,6 +505,7 @@ impl<'s> World<'s> {
         let creator_days = self.active_by_day.iter().map(|a| *a as u64).sum();
         let mut episode = self.episode;
         episode.titles = crate::model::counts::title_stats(&self.market);
+        let own_plans = own::results(self.s, &self.market, self.own_daily, &self.own_takers);
         RepResult {
             seed: self.rep_seed,
             totals,
@@ -491,6 +524,7 @@ impl<'s> World<'s> {
             clip_days: self.clip_days,
             entry_earnings_warmup: self.entry_earnings_warmup,
             episode,
+            own_plans,
             detail: self.plan_used.map(|plan_used| Detail { creators: self.creators, market: self.market, plan_used }),
         }
     }

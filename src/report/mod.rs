@@ -5,4 +5,5 @@
 pub mod charts;
 pub mod lock;
 pub mod output;
+pub mod own_plans;
 pub mod tables;

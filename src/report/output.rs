@@ -193,6 +193,9 @@ fn write_files(dir: &Path, s: &Scenario, reps: &[RepData], prov: &Provenance) ->
     for (name, text) in reps.iter().flat_map(|r| r.detail_files.iter()) {
         put(dir, name, text)?;
     }
+    for (name, text) in crate::report::own_plans::render(s, reps) {
+        put(dir, name, &text)?;
+    }
     Ok(())
 }
 

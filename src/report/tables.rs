@@ -3,7 +3,7 @@
 
 use crate::base::money::format_rmb;
 use crate::model::metrics::Detail;
-use crate::model::operators::UNLIMITED;
+use crate::model::operators::{NOT_OWN, UNLIMITED};
 use crate::report::output::csv_field;
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
@@ -39,14 +39,42 @@ fn creators_csv(d: &Detail) -> String {
     out
 }
 
+/// The order of plans in plans.csv: the generated market's plans first, in launch order, then
+/// the own plans (so the generated rows are the same with and without own plans), with the
+/// number each is shown under; and the number each title is shown under (generated titles by
+/// their launch count, own titles after them).
+fn display_order(d: &Detail) -> (Vec<usize>, Vec<u32>, Vec<u64>) {
+    let m = &d.market;
+    let own = |k: usize| m.titles[m.plans[k].title as usize].own != NOT_OWN;
+    let mut order: Vec<usize> = (0..m.plans.len()).filter(|k| !own(*k)).collect();
+    order.extend((0..m.plans.len()).filter(|k| own(*k)));
+    let mut shown = vec![0u32; m.plans.len()];
+    for (i, k) in order.iter().enumerate() {
+        shown[*k] = i as u32;
+    }
+    let title_ids = m.titles.iter().map(|t| if t.own == NOT_OWN { t.stream } else { m.generated + t.own as u64 }).collect();
+    (order, shown, title_ids)
+}
+
 fn plans_csv(s: &Scenario, d: &Detail) -> String {
-    let mut out = String::from("plan,title,category,landing,rate,budget,budget_used,gmv,commission,clips,opens,start_day,end_day,budget_out_day\n");
-    for (k, p) in d.market.plans.iter().enumerate() {
+    let mut out = String::from("plan,title,category,landing,rate,budget,budget_used,gmv,commission,clips,opens,start_day,end_day,budget_out_day,operator_net,start_date,end_date,closed,own_plan\n");
+    let (order, shown, title_ids) = display_order(d);
+    for &k in &order {
+        let p = &d.market.plans[k];
         let budget = if p.budget_fen == UNLIMITED { "unlimited".to_string() } else { format_rmb(p.budget_fen) };
+        let own = d.market.titles[p.title as usize].own;
+        let own_name = s.plans.get(own as usize).map(|o| csv_field(&o.name)).unwrap_or_default();
+        let closed = match (p.budget_out_day, p.relaunched, p.open) {
+            (Some(_), true, _) => "budget_relaunched",
+            (Some(_), false, _) => "budget",
+            (None, _, false) => "end_day",
+            (None, _, true) => "open",
+        };
         let _ = writeln!(
             out,
-            "{k},{},{},{},{:.6},{budget},{},{},{},{},{},{},{},{}",
-            p.title,
+            "{},{},{},{},{:.6},{budget},{},{},{},{},{},{},{},{},{},{},{},{closed},{own_name}",
+            shown[k],
+            title_ids[p.title as usize],
             csv_field(&s.categories[p.category as usize].id),
             p.landing.id(),
             p.rate_ppm as f64 / 1e6,
@@ -57,7 +85,10 @@ fn plans_csv(s: &Scenario, d: &Detail) -> String {
             p.opens,
             p.start_day,
             p.end_day,
-            p.budget_out_day.map(|d| d.to_string()).unwrap_or_default()
+            p.budget_out_day.map(|d| d.to_string()).unwrap_or_default(),
+            format_rmb(p.net_fen),
+            s.start.add_days(p.start_day),
+            s.start.add_days(p.end_day),
         );
     }
     out
@@ -65,8 +96,11 @@ fn plans_csv(s: &Scenario, d: &Detail) -> String {
 
 /// Cumulative budget used by day for the 10 plans that paid the most commission.
 fn plans_daily_csv(s: &Scenario, d: &Detail) -> String {
+    let shown = display_order(d).1;
     let mut order: Vec<usize> = (0..d.market.plans.len()).collect();
-    order.sort_by(|a, b| d.market.plans[*b].commission_fen.cmp(&d.market.plans[*a].commission_fen).then(a.cmp(b)));
+    order.sort_by(|a, b| {
+        d.market.plans[*b].commission_fen.cmp(&d.market.plans[*a].commission_fen).then(shown[*a].cmp(&shown[*b]))
+    });
     order.truncate(10);
     order.retain(|k| d.market.plans[*k].commission_fen > 0);
     let mut used = vec![vec![0i64; s.days as usize]; order.len()];
@@ -80,7 +114,7 @@ fn plans_daily_csv(s: &Scenario, d: &Detail) -> String {
     let mut out = String::from("day,plan,budget_used\n");
     for day in 0..s.days as usize {
         for (row, k) in used.iter().zip(&order) {
-            let _ = writeln!(out, "{day},{k},{}", format_rmb(row[day]));
+            let _ = writeln!(out, "{day},{},{}", shown[*k], format_rmb(row[day]));
         }
     }
     out

@@ -5,6 +5,7 @@
 //! value and names the key path and line of each bad one.
 
 mod categories;
+pub mod plans;
 pub mod defaults;
 pub mod raw;
 pub mod schema;
@@ -14,6 +15,7 @@ mod validate;
 use crate::base::calendar::Date;
 use crate::base::money::{Fen, Ppm};
 pub use categories::MAX_PRICES;
+pub use plans::OwnPlan;
 use std::path::{Path, PathBuf};
 pub use validate::{validate, Recorder};
 
@@ -104,6 +106,8 @@ pub struct Scenario {
     pub operators: Operators,
     pub categories: Vec<Category>,
     pub subsidies: Vec<Subsidy>,
+    /// The strategist's own plans, placed after the generated market (`model::own`).
+    pub plans: Vec<OwnPlan>,
 }
 
 #[derive(Clone, Debug)]

@@ -21,6 +21,8 @@ pub struct RawScenario {
     /// Ordered by id so that iteration never depends on a hash.
     pub categories: Option<BTreeMap<String, RawCategory>>,
     pub subsidies: Option<Vec<RawSubsidy>>,
+    /// The strategist's own plans (`scenario::plans`), placed into the generated market.
+    pub plans: Option<Vec<RawPlan>>,
     /// Read by the sweep study (`study::sweep`), which expands it into variants of the rest of the file.
     pub sweep: Option<toml::Table>,
 }
@@ -196,4 +198,24 @@ pub struct RawSubsidy {
     pub per_clip_rmb: Option<f64>,
     pub first_clips: Option<i64>,
     pub per_open_rmb: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub name: Option<String>,
+    pub category: Option<String>,
+    pub landing: Option<String>,
+    pub commission: Option<f64>,
+    /// A number of RMB or the word "unlimited"; checked in `scenario::plans`.
+    pub budget_rmb: Option<toml::Value>,
+    pub start: Option<Datetime>,
+    pub end: Option<Datetime>,
+    pub audience: Option<f64>,
+    pub quality: Option<f64>,
+    pub paid_traffic_rmb_per_day: Option<f64>,
+    pub relaunch: Option<bool>,
+    pub policy: Option<String>,
+    pub commission_min: Option<f64>,
+    pub commission_max: Option<f64>,
 }

@@ -430,6 +430,8 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
     let creators = validate_creators(&mut v, raw.creators.as_ref(), platform.settlement_delay_days);
     let operators = validate_operators(&mut v, raw.operators.as_ref(), &ids);
     let subsidies = validate_subsidies(&mut v, raw.subsidies.as_deref(), &ids);
+    let market = super::plans::Market { categories: &categories, operators: &operators, start, days: days as u32 };
+    let plans = super::plans::validate_plans(&mut v, raw.plans.as_deref(), &market);
 
     if v.problems.is_empty() {
         let mut scenario = Scenario {
@@ -447,6 +449,7 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
             operators,
             categories,
             subsidies,
+            plans,
         };
         fill_launch_rates(&mut scenario);
         Ok(scenario)

@@ -50,6 +50,7 @@ pub fn run_rep(s: &Scenario, rep: u32) -> RepData {
         detail_files: r.detail.as_ref().map(|d| tables::render(s, d)).unwrap_or_default(),
         daily: r.daily,
         episode: r.episode,
+        own_plans: r.own_plans,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::model::feed::Records;
 use crate::model::funnel::NONE;
 use crate::model::metrics::{Flow, Flows};
 use crate::model::operators::{Market, Plan, UNLIMITED};
+use crate::model::own;
 use crate::model::population::Creators;
 use crate::scenario::{Scenario, Subsidy, SubsidyForm};
 use rayon::prelude::*;
@@ -105,6 +106,7 @@ impl PlanSum {
         plan.review_commission_fen += self.commission;
         // Operator net: after refunds, fees and commission.
         plan.review_net_fen += self.net - self.commission;
+        plan.net_fen += self.net - self.commission;
     }
 }
 
@@ -128,6 +130,23 @@ fn subsidy(p: &Subsidy, e: &Booking) -> Fen {
         SubsidyForm::CommissionTopup if e.commission > 0 => share(e.commission, p.topup_ppm),
         SubsidyForm::PerOpen if e.opens > 0 => p.per_open_fen * e.opens as Fen,
         _ => 0,
+    }
+}
+
+/// The views and money of one event in the flows of a cell.
+#[inline]
+fn add_event(f: &mut Flows, e: &Booking) {
+    f.add(Flow::Impressions, e.imps as i64);
+    f.add(Flow::FreshReach, e.fresh as i64);
+    f.add(Flow::Opens, e.opens as i64);
+    f.add(Flow::Payers, e.payers as i64);
+    if e.money {
+        f.add(Flow::Gmv, e.gmv);
+        f.add(Flow::Refunds, e.refunds);
+        f.add(Flow::PlatformFees, e.fees);
+        f.add(Flow::OperatorNet, e.net - e.commission);
+        f.add(Flow::CommissionAccrued, e.commission);
+        f.add(Flow::AdMoney, e.ad_credit);
     }
 }
 
@@ -210,6 +229,7 @@ impl Ledger {
         }
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
         let plans: &[Plan] = &market.plans;
+        let titles = &market.titles;
         events.par_chunks_mut(slice).zip(self.scatter.par_iter_mut()).for_each(|(slice, sc)| {
             for (i, e) in slice.iter_mut().enumerate() {
                 let p = e.source.plan;
@@ -235,21 +255,13 @@ impl Ledger {
                     }
                 }
                 let at = cell(e.source.category, e.source.landing);
-                let f = &mut sc.flows[at];
-                f.add(Flow::Impressions, e.imps as i64);
-                f.add(Flow::FreshReach, e.fresh as i64);
-                f.add(Flow::Opens, e.opens as i64);
-                f.add(Flow::Payers, e.payers as i64);
-                if e.money {
-                    f.add(Flow::Gmv, e.gmv);
-                    f.add(Flow::Refunds, e.refunds);
-                    f.add(Flow::PlatformFees, e.fees);
-                    f.add(Flow::OperatorNet, e.net - e.commission);
-                    f.add(Flow::CommissionAccrued, e.commission);
-                    f.add(Flow::AdMoney, e.ad_credit);
-                    if e.ad_credit > 0 {
-                        sc.ad_credit.push((e.source.title, e.ad_credit));
-                    }
+                let overlay = own::overlay_cell(s, titles[e.source.title as usize].own);
+                add_event(&mut sc.flows[at], e);
+                if let Some(k) = overlay {
+                    add_event(&mut sc.flows[k], e);
+                }
+                if e.money && e.ad_credit > 0 {
+                    sc.ad_credit.push((e.source.title, e.ad_credit));
                 }
                 let r = e.source.record;
                 if r != NONE && (e.net != 0 || e.opens != 0) {
@@ -260,6 +272,9 @@ impl Ledger {
                     continue;
                 }
                 sc.accrued_cells[at] += e.commission;
+                if let Some(k) = overlay {
+                    sc.accrued_cells[k] += e.commission;
+                }
                 if e.opens != 0 || e.payers != 0 || e.commission != 0 {
                     sc.creators[c as usize / creator_len].push((c, e.opens, e.payers, e.commission));
                 }
@@ -352,10 +367,15 @@ impl Ledger {
             let less = e.commission - commission;
             e.commission = commission;
             let k = cell(e.source.category, e.source.landing);
-            flows[k].add(Flow::CommissionAccrued, -less);
-            flows[k].add(Flow::OperatorNet, less);
+            let overlay = own::overlay_cell(s, market.titles[e.source.title as usize].own);
+            for k in std::iter::once(k).chain(overlay) {
+                flows[k].add(Flow::CommissionAccrued, -less);
+                flows[k].add(Flow::OperatorNet, less);
+                if e.source.creator != NONE {
+                    self.accrued_cells_today[k] -= less;
+                }
+            }
             if e.source.creator != NONE {
-                self.accrued_cells_today[k] -= less;
                 self.accrued_today[e.source.creator as usize] -= less;
             }
         }
