@@ -211,12 +211,7 @@ impl Market {
                 None => s.operators.relaunch,
             };
             // A relaunch refills a plan whose budget ran out before its end day, once.
-            if relaunch
-                && !plan.open
-                && !plan.relaunched
-                && plan.budget_out_day.is_some()
-                && t <= plan.end_day
-            {
+            if relaunch && !plan.open && !plan.relaunched && plan.budget_out_day.is_some() && t <= plan.end_day {
                 plan.relaunched = true;
                 let (title, cat, landing, rate, end) =
                     (plan.title, plan.category as usize, plan.landing, plan.rate_ppm, plan.end_day);

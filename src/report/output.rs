@@ -373,6 +373,15 @@ pub fn write_sweep(
     for (m, _) in METRICS {
         let _ = write!(out, ",{m}_mean,{m}_ci95_low,{m}_ci95_high");
     }
+    // Own plans' metrics (`plans.<name>.<metric>`), as the first variant's own_plans.csv lists them.
+    let own_keys: Vec<String> = variants
+        .first()
+        .map(|v| crate::report::own_plans::read_own_plans(&dir.join(v.0)).into_iter().map(|r| r.0).collect())
+        .unwrap_or_default();
+    for m in &own_keys {
+        let m = csv_field(m);
+        let _ = write!(out, ",{m}_mean,{m}_ci95_low,{m}_ci95_high");
+    }
     out.push('\n');
     for &(name, params) in variants {
         out.push_str(name);
@@ -385,6 +394,15 @@ pub fn write_sweep(
             match rows.iter().find(|r| r[0] == *m) {
                 Some(r) => {
                     let _ = write!(out, ",{},{},{}", r[2], r[4], r[5]);
+                }
+                None => out.push_str(",,,"),
+            }
+        }
+        let own = crate::report::own_plans::read_own_plans(&dir.join(name));
+        for m in &own_keys {
+            match own.iter().find(|r| r.0 == *m) {
+                Some((_, [mean, lo, hi])) => {
+                    let _ = write!(out, ",{mean},{lo},{hi}");
                 }
                 None => out.push_str(",,,"),
             }

@@ -31,10 +31,8 @@ fn fmt(x: f64, unit: Unit) -> String {
 
 /// One own plan's metric `k` over the replications that define it.
 fn over_reps(reps: &[RepData], plan: usize, k: usize) -> Stat {
-    let vals: Vec<f64> = reps
-        .iter()
-        .filter_map(|r| r.own_plans.get(plan).and_then(|p| p.metrics.get(k).copied().flatten()))
-        .collect();
+    let vals: Vec<f64> =
+        reps.iter().filter_map(|r| r.own_plans.get(plan).and_then(|p| p.metrics.get(k).copied().flatten())).collect();
     stat(&vals)
 }
 
@@ -101,11 +99,13 @@ fn own_plans_daily_csv(s: &Scenario, reps: &[RepData]) -> String {
             reps.iter()
                 .map(|r| {
                     let mut sum = 0;
-                    days_of(r, i).iter().map(|f| {
-                        sum += f.get(Flow::CommissionAccrued);
-                        sum
-                    })
-                    .collect()
+                    days_of(r, i)
+                        .iter()
+                        .map(|f| {
+                            sum += f.get(Flow::CommissionAccrued);
+                            sum
+                        })
+                        .collect()
                 })
                 .collect()
         })
@@ -126,8 +126,7 @@ fn own_plans_daily_csv(s: &Scenario, reps: &[RepData]) -> String {
                         (v, unit)
                     }
                     None => {
-                        let v =
-                            cumulative[i].iter().map(|c| c.get(day).copied().unwrap_or(0) as f64 / 100.0).collect();
+                        let v = cumulative[i].iter().map(|c| c.get(day).copied().unwrap_or(0) as f64 / 100.0).collect();
                         (v, Unit::Rmb)
                     }
                 };
@@ -143,4 +142,34 @@ fn own_plans_daily_csv(s: &Scenario, reps: &[RepData]) -> String {
         }
     }
     out
+}
+
+/// Reads a written `own_plans.csv`: (`plans.<name>.<metric>`, mean, ci95_low, ci95_high) as
+/// text, in file order (numbers only: the closed date is left out); empty when the folder has none.
+pub fn read_own_plans(dir: &std::path::Path) -> Vec<(String, [String; 3])> {
+    let Ok(text) = std::fs::read_to_string(dir.join(OWN_PLANS)) else { return Vec::new() };
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            // The name may hold commas (then it is quoted); the seven fields after it never do.
+            let f: Vec<&str> = l.rsplitn(8, ',').collect();
+            if f.len() != 8 {
+                return None;
+            }
+            let raw = f[7];
+            let name = match raw.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                Some(q) => q.replace("\"\"", "\""),
+                None => raw.to_owned(),
+            };
+            // Undo csv_field's guard against formulas.
+            let name = match name.strip_prefix('\'') {
+                Some(n) if n.starts_with(['=', '+', '-', '@', '\t', '\r']) => n.to_owned(),
+                _ => name,
+            };
+            if f[5] == "date" {
+                return None;
+            }
+            Some((format!("plans.{name}.{}", f[6]), [f[4].to_owned(), f[2].to_owned(), f[1].to_owned()]))
+        })
+        .collect()
 }

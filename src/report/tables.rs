@@ -52,7 +52,8 @@ fn display_order(d: &Detail) -> (Vec<usize>, Vec<u32>, Vec<u64>) {
     for (i, k) in order.iter().enumerate() {
         shown[*k] = i as u32;
     }
-    let title_ids = m.titles.iter().map(|t| if t.own == NOT_OWN { t.stream } else { m.generated + t.own as u64 }).collect();
+    let title_ids =
+        m.titles.iter().map(|t| if t.own == NOT_OWN { t.stream } else { m.generated + t.own as u64 }).collect();
     (order, shown, title_ids)
 }
 

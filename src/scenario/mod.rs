@@ -5,8 +5,8 @@
 //! value and names the key path and line of each bad one.
 
 mod categories;
-pub mod plans;
 pub mod defaults;
+pub mod plans;
 pub mod raw;
 pub mod schema;
 mod sections;

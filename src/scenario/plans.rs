@@ -86,18 +86,30 @@ pub(super) fn validate_plans(v: &mut V, list: Option<&[RawPlan]>, m: &Market) ->
             }
             Some(n) => {
                 if let Some(j) = names.iter().position(|x| x == n) {
-                    v.bad(&k("name"), format!("\"{n}\" is already the name of plans[{j}]; own plans need unique names"));
+                    v.bad(
+                        &k("name"),
+                        format!("\"{n}\" is already the name of plans[{j}]; own plans need unique names"),
+                    );
                 }
                 n.clone()
             }
             None if documenting => String::new(),
             None => {
-                v.bad(&format!("plans[{i}]"), "needs a `name` (unique; it names the plan in outputs and key paths)".into());
+                v.bad(
+                    &format!("plans[{i}]"),
+                    "needs a `name` (unique; it names the plan in outputs and key paths)".into(),
+                );
                 format!("plan {}", i + 1)
             }
         };
         names.push(name.clone());
-        v.doc(&k("category"), "category id", "required".into(), "ids of `[categories]`".into(), "category of the plan's title");
+        v.doc(
+            &k("category"),
+            "category id",
+            "required".into(),
+            "ids of `[categories]`".into(),
+            "category of the plan's title",
+        );
         let category = match &p.category {
             Some(c) => match ids.iter().position(|id| id == c) {
                 Some(j) => j,
@@ -118,12 +130,8 @@ pub(super) fn validate_plans(v: &mut V, list: Option<&[RawPlan]>, m: &Market) ->
                 0
             }
         };
-        let landing = [Landing::Douyin, Landing::Wechat][v.choice(
-            &k("landing"),
-            p.landing.as_ref(),
-            &["douyin", "wechat"],
-            "where the plan's mini-program opens",
-        )];
+        let landing = [Landing::Douyin, Landing::Wechat]
+            [v.choice(&k("landing"), p.landing.as_ref(), &["douyin", "wechat"], "where the plan's mini-program opens")];
         v.doc(&k("commission"), "rate", "required".into(), "0 to 1".into(), "commission rate of the plan");
         let rate = match p.commission {
             Some(x) if !x.is_finite() || !(0.0..=1.0).contains(&x) => {
@@ -171,8 +179,20 @@ pub(super) fn validate_plans(v: &mut V, list: Option<&[RawPlan]>, m: &Market) ->
             }
         };
         let last = m.start.add_days(m.days as i32 - 1);
-        v.doc(&k("start"), "date", "scenario.start_date".into(), "YYYY-MM-DD".into(), "first day of the plan (may be before the run)");
-        v.doc(&k("end"), "date", "the run's last day".into(), "YYYY-MM-DD, not before `start`".into(), "last day of the plan");
+        v.doc(
+            &k("start"),
+            "date",
+            "scenario.start_date".into(),
+            "YYYY-MM-DD".into(),
+            "first day of the plan (may be before the run)",
+        );
+        v.doc(
+            &k("end"),
+            "date",
+            "the run's last day".into(),
+            "YYYY-MM-DD, not before `start`".into(),
+            "last day of the plan",
+        );
         let start = v.date(&k("start"), p.start.as_ref(), &m.start.to_string(), "");
         let end = v.date(&k("end"), p.end.as_ref(), &last.to_string(), "");
         if end < start {
@@ -216,7 +236,13 @@ pub(super) fn validate_plans(v: &mut V, list: Option<&[RawPlan]>, m: &Market) ->
             Some(x) => rmb_to_fen(v.num(&k("paid_traffic_rmb_per_day"), Some(x), 0.0, 0.0, BIG, "RMB/day", "")),
             None => paid_default,
         };
-        v.doc(&k("relaunch"), "bool", "operators.relaunch".into(), "true \\| false".into(), "relaunch with the same budget when it runs out before the end date");
+        v.doc(
+            &k("relaunch"),
+            "bool",
+            "operators.relaunch".into(),
+            "true \\| false".into(),
+            "relaunch with the same budget when it runs out before the end date",
+        );
         let relaunch = p.relaunch.unwrap_or(o.relaunch);
         v.doc(
             &k("policy"),
@@ -227,12 +253,8 @@ pub(super) fn validate_plans(v: &mut V, list: Option<&[RawPlan]>, m: &Market) ->
         );
         let policy = match &p.policy {
             None => o.policy,
-            Some(_) => [RatePolicy::Fixed, RatePolicy::TargetClips, RatePolicy::TargetMargin][v.choice(
-                &k("policy"),
-                p.policy.as_ref(),
-                &["fixed", "target_clips", "target_margin"],
-                "",
-            )],
+            Some(_) => [RatePolicy::Fixed, RatePolicy::TargetClips, RatePolicy::TargetMargin]
+                [v.choice(&k("policy"), p.policy.as_ref(), &["fixed", "target_clips", "target_margin"], "")],
         };
         v.doc(
             &k("commission_min"),

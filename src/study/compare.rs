@@ -2,13 +2,15 @@
 //! numbers), so the interval of a difference B - A is much narrower than that of either run.
 
 use crate::model::metrics::RepData;
-use crate::model::metrics::{stat, Stat, Unit, METRICS};
+use crate::model::metrics::{metric_value, stat, Stat, Unit, METRICS};
+use crate::model::own::OWN_METRICS;
 use std::fmt::Write as _;
 
 /// One metric of a paired comparison.
 #[derive(Clone, Debug)]
 pub struct PairedRow {
-    pub metric: &'static str,
+    /// A headline metric, or an own plan's as `plans.<name>.<metric>`.
+    pub metric: String,
     pub unit: Unit,
     pub a: Stat,
     pub b: Stat,
@@ -19,18 +21,30 @@ pub struct PairedRow {
     pub variance_reduction: f64,
 }
 
-/// Compares replication r of A with replication r of B, metric by metric.
+/// Compares replication r of A with replication r of B, metric by metric: the headline metrics,
+/// then the metrics of every own plan that both sides have (matched by name).
 pub fn paired(a: &[RepData], b: &[RepData]) -> Vec<PairedRow> {
     let n = a.len().min(b.len());
-    METRICS
+    let mut rows: Vec<PairedRow> = METRICS
         .iter()
         .enumerate()
         .map(|(k, (metric, unit))| {
             let pairs: Vec<(f64, f64)> = (0..n).filter_map(|r| Some((a[r].metrics[k]?, b[r].metrics[k]?))).collect();
             let (sa, sb, sd, variance_reduction) = pair_stats(&pairs);
-            PairedRow { metric, unit: *unit, a: sa, b: sb, diff: sd, variance_reduction }
+            PairedRow { metric: metric.to_string(), unit: *unit, a: sa, b: sb, diff: sd, variance_reduction }
         })
-        .collect()
+        .collect();
+    let names: Vec<&str> = a.first().map(|r| r.own_plans.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
+    for name in names.into_iter().filter(|nm| b.first().is_some_and(|r| r.own_plans.iter().any(|p| p.name == *nm))) {
+        for (metric, unit) in OWN_METRICS {
+            let key = format!("plans.{name}.{metric}");
+            let pairs: Vec<(f64, f64)> =
+                (0..n).filter_map(|r| Some((metric_value(&a[r], &key)?, metric_value(&b[r], &key)?))).collect();
+            let (sa, sb, sd, variance_reduction) = pair_stats(&pairs);
+            rows.push(PairedRow { metric: key, unit: *unit, a: sa, b: sb, diff: sd, variance_reduction });
+        }
+    }
+    rows
 }
 
 /// Statistics of (A, B) pairs: A, B, the differences B - A, and the variance reduction
@@ -62,7 +76,7 @@ pub fn csv(rows: &[PairedRow]) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{vr}",
-            r.metric,
+            crate::report::output::csv_field(&r.metric),
             u.name(),
             fmt(r.a.mean, u),
             fmt(r.b.mean, u),

@@ -128,6 +128,9 @@ pub fn load_text(text: String, stem: &str, path: &Path, ov: Overrides) -> Result
 /// Sets `a.b.c = value` in a TOML table, creating tables on the way. A part `name[i]` is the
 /// i-th element of a list the file already has (`subsidies[0].budget_rmb`).
 pub fn set_path(t: &mut Table, key: &str, value: Value) -> Result<(), String> {
+    if let Some(indexed) = own_plan_path(t, key)? {
+        return set_path(t, &indexed, value);
+    }
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().filter(|p| !p.is_empty()).ok_or_else(|| format!("`{key}` is not a key path"))?;
     let mut cur = t;
@@ -148,6 +151,31 @@ pub fn set_path(t: &mut Table, key: &str, value: Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `plans.<name>.<key>` as `plans[<index>].<key>`, the index of the `[[plans]]` table called
+/// `<name>`; `None` for any other path.
+fn own_plan_path(t: &Table, key: &str) -> Result<Option<String>, String> {
+    let Some((name, rest)) = key.strip_prefix("plans.").and_then(|k| k.split_once('.')) else {
+        return Ok(None);
+    };
+    let list = match t.get("plans") {
+        Some(Value::Array(a)) => a,
+        _ => return Err(format!("`{key}` names an own plan, but the file has no `[[plans]]`")),
+    };
+    let names: Vec<&str> = list.iter().filter_map(|p| p.get("name").and_then(|n| n.as_str())).collect();
+    match list.iter().position(|p| p.get("name").and_then(|n| n.as_str()) == Some(name)) {
+        Some(i) => Ok(Some(format!("plans[{i}].{rest}"))),
+        None => {
+            let hint = crate::scenario::schema::closest(name, names.iter().copied())
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            Err(format!(
+                "`{key}`: no own plan is called \"{name}\" (the file's `[[plans]]` are {}){hint}",
+                names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ))
+        }
+    }
 }
 
 /// `name[3]` as (`name`, Some(3)); any other part as (part, None).
@@ -328,6 +356,20 @@ mod tests {
         assert_eq!(t["a"]["xs"][1], Value::Integer(5));
         assert!(set_path(&mut t, "subsidies[3].budget_rmb", Value::Float(2.0)).is_err());
         assert!(set_path(&mut t, "b[0].x", Value::Float(2.0)).is_err());
+    }
+
+    #[test]
+    fn sets_own_plans_by_name() {
+        let mut t: Table =
+            "[[plans]]\nname = \"a\"\ncommission = 0.1\n[[plans]]\nname = \"我的短剧\"\ncommission = 0.6\n"
+                .parse()
+                .unwrap();
+        set_path(&mut t, "plans.我的短剧.commission", Value::Float(0.7)).unwrap();
+        set_path(&mut t, "plans[0].commission", Value::Float(0.2)).unwrap();
+        assert_eq!(t["plans"][1]["commission"], Value::Float(0.7));
+        assert_eq!(t["plans"][0]["commission"], Value::Float(0.2));
+        let e = set_path(&mut t, "plans.我的短居.commission", Value::Float(0.7)).unwrap_err();
+        assert!(e.contains("no own plan is called \"我的短居\"") && e.contains("did you mean \"我的短剧\""), "{e}");
     }
 
     #[test]
