@@ -4,6 +4,7 @@
 //! file, chart or study.
 
 pub mod audience;
+pub mod burn_in;
 pub mod counts;
 pub mod feed;
 pub mod funnel;
@@ -11,5 +12,6 @@ pub mod ledger;
 pub mod metrics;
 pub mod operators;
 pub mod population;
+pub mod prior;
 pub mod sim;
 pub mod square;
