@@ -64,7 +64,9 @@ fn measure(s: &Scenario) -> Vec<Rep> {
                 let clips: Vec<f64> = (0..ncat)
                     .map(|c| {
                         (7 * week..7 * week + 7)
-                            .map(|t| (r.daily[t][2 * c].get(Flow::Clips) + r.daily[t][2 * c + 1].get(Flow::Clips)) as f64)
+                            .map(|t| {
+                                (r.daily[t][2 * c].get(Flow::Clips) + r.daily[t][2 * c + 1].get(Flow::Clips)) as f64
+                            })
                             .sum()
                     })
                     .collect();
