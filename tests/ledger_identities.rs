@@ -13,6 +13,7 @@ struct Knobs {
     creators: u32,
     titles: u32,
     days: u32,
+    burn_in: u32,
     budget_rmb: f64,
     unlimited: f64,
     refund: f64,
@@ -35,7 +36,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     (
         (20u32..300, 1u32..15, 1u32..45, 0.0f64..5_000.0, 0.0f64..1.0),
         (0.0f64..0.5, 0.0f64..0.6, prop::sample::select(vec!["net_of_fees", "net"])),
-        (prop::sample::select(vec!["daily", "weekly", "monthly"]), 0u32..10, 0.0f64..1.0),
+        (prop::sample::select(vec!["daily", "weekly", "monthly"]), 0u32..10, 0.0f64..1.0, 0u32..30),
         (prop::sample::select(vec!["fixed", "choice"]), 0.0f64..0.5, 0.0f64..5.0, 0.0f64..0.5),
         (
             0.0f64..50.0,
@@ -48,6 +49,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             creators: a.0,
             titles: a.1,
             days: a.2,
+            burn_in: c.3,
             budget_rmb: a.3,
             unlimited: a.4,
             refund: b.0,
@@ -73,6 +75,7 @@ fn scenario_text(k: &Knobs) -> String {
 [scenario]
 start_date = 2024-03-20
 days = {days}
+burn_in_days = {burn_in}
 replications = 1
 seed = {seed}
 [platform]
@@ -120,6 +123,7 @@ per_open_rmb = {per_open}
 budget_rmb = 100
 "#,
         days = k.days,
+        burn_in = k.burn_in,
         seed = k.seed,
         settlement = k.settlement,
         delay = k.delay,
@@ -163,9 +167,16 @@ proptest! {
                 );
             }
         }
-        // commission_accrued = commission_settled + commission_unsettled, the last counted from
-        // the settlement queue itself.
-        prop_assert_eq!(t.get(Flow::CommissionAccrued), t.get(Flow::CommissionSettled) + r.unsettled_fen);
+        // commission_accrued + commission_opening = commission_settled + commission_unsettled,
+        // the last two counted from the settlement queue itself (the opening one on day 0, after
+        // the burn-in).
+        prop_assert_eq!(
+            t.get(Flow::CommissionAccrued) + r.opening_unsettled_fen,
+            t.get(Flow::CommissionSettled) + r.unsettled_fen
+        );
+        if k.burn_in == 0 {
+            prop_assert_eq!(r.opening_unsettled_fen, 0);
+        }
         let d = r.detail.as_ref().expect("replication 0 has detail");
         let mut plan_commission = 0;
         for p in &d.market.plans {

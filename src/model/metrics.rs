@@ -119,6 +119,7 @@ pub const METRICS: &[(&str, Unit)] = &[
     ("commission_accrued", Unit::Rmb),
     ("commission_settled", Unit::Rmb),
     ("commission_unsettled", Unit::Rmb),
+    ("commission_opening", Unit::Rmb),
     ("subsidies", Unit::Rmb),
     ("ad_money", Unit::Rmb),
     ("ad_spend", Unit::Rmb),
@@ -206,6 +207,9 @@ pub struct RepResult {
     /// Totals over the run, exact.
     pub totals: Flows,
     pub unsettled_fen: Fen,
+    /// Commission accrued in the burn-in and waiting to settle on day 0: with it,
+    /// `commission_accrued + commission_opening = commission_settled + commission_unsettled`.
+    pub opening_unsettled_fen: Fen,
     /// `daily[t][cell]`, cell = category * 2 + landing.
     pub daily: Vec<Vec<Flows>>,
     pub active_by_day: Vec<u32>,
@@ -268,6 +272,7 @@ impl RepResult {
             rmb(t.get(Flow::CommissionAccrued)),
             rmb(t.get(Flow::CommissionSettled)),
             rmb(self.unsettled_fen),
+            rmb(self.opening_unsettled_fen),
             rmb(t.get(Flow::Subsidies)),
             rmb(t.get(Flow::AdMoney)),
             rmb(t.get(Flow::AdSpend)),

@@ -4,6 +4,7 @@
 //! file, chart or study.
 
 pub mod audience;
+pub mod burn_in;
 pub mod counts;
 pub mod feed;
 pub mod funnel;
@@ -12,5 +13,6 @@ pub mod metrics;
 pub mod operators;
 pub mod own;
 pub mod population;
+pub mod prior;
 pub mod sim;
 pub mod square;

@@ -172,12 +172,13 @@ impl Market {
         let duration = o.plan_days_min as i32 + r.random_range(0..=(o.plan_days_max - o.plan_days_min)) as i32;
         // Initial titles started at staggered days in the past so that they do not all end at once.
         let start = if initial { day - r.random_range(0..duration.max(1)) } else { day };
-        let budget = self::draw_budget(s, &mut r);
+        let budget = self::draw_budget(s, cat, &mut r);
         self.titles.push(Title {
             category: cat as u16,
             landing,
             audience,
-            reached: 0,
+            // An initial title has been on sale since `start`: its audience is part reached.
+            reached: if initial { crate::model::prior::initial_reach(s, audience, day - start) } else { 0 },
             quality,
             launch_day: start,
             ad_credit_fen: 0,
@@ -220,7 +221,7 @@ impl Market {
                     Some(o) => o.budget_fen.unwrap_or(UNLIMITED),
                     None => {
                         let mut r = rng::stream(rep_seed, Kind::Title, self.titles[title as usize].stream, day);
-                        draw_budget(s, &mut r)
+                        draw_budget(s, cat, &mut r)
                     }
                 };
                 self.plans.push(new_plan(title, cat, landing, rate, budget, t, end));
@@ -262,10 +263,10 @@ impl Market {
     }
 }
 
-fn draw_budget(s: &Scenario, r: &mut rng::Stream) -> Fen {
+fn draw_budget(s: &Scenario, cat: usize, r: &mut rng::Stream) -> Fen {
     let o = &s.operators;
     let u: f64 = r.random();
-    let b = rng::lognormal_median(r, o.budget_median_fen, o.budget_sigma);
+    let b = rng::lognormal_median(r, s.categories[cat].budget_median_fen, o.budget_sigma);
     if u < o.unlimited_budget_share {
         UNLIMITED
     } else {

@@ -115,8 +115,16 @@ impl Takers {
     }
 }
 
-/// Each own plan's totals from its daily flows and the market's plans.
-pub fn results(s: &Scenario, market: &Market, daily: Vec<Vec<Flows>>, takers: &Takers) -> Vec<OwnPlanData> {
+/// Each own plan's totals from its daily flows and the market's plans. `s` is the scenario the
+/// day loop ran (with its burn-in, `model::burn_in`), whose days are `offset_days` ahead of the
+/// reported ones; the market's plans are already renumbered.
+pub fn results(
+    s: &Scenario,
+    market: &Market,
+    daily: Vec<Vec<Flows>>,
+    takers: &Takers,
+    offset_days: u32,
+) -> Vec<OwnPlanData> {
     daily
         .into_iter()
         .enumerate()
@@ -132,7 +140,7 @@ pub fn results(s: &Scenario, market: &Market, daily: Vec<Vec<Flows>>, takers: &T
                 last = Some(p);
             }
             let ran_out = last.and_then(|p| p.budget_out_day);
-            let closed = ran_out.map_or(s.plans[i].end_day as f64, |d| d as f64);
+            let closed = ran_out.map_or((s.plans[i].end_day - offset_days as i32) as f64, |d| d as f64);
             let accrued = t.get(Flow::CommissionAccrued);
             let net = t.get(Flow::OperatorNet);
             let metrics = vec![

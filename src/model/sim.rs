@@ -11,14 +11,16 @@ use crate::base::money::Fen;
 use crate::base::profile::Stages;
 use crate::base::rng::{self, Kind};
 use crate::model::audience::{self, Paid};
+use crate::model::burn_in::{self, Opening};
 use crate::model::counts::EpisodeCounts;
 use crate::model::feed::{self, Clip, Records};
 use crate::model::funnel::{self, Cohort, Source, NONE};
 use crate::model::ledger::{self, cell, Booking, Ledger};
 use crate::model::metrics::{Detail, Flow, Flows, RepResult};
-use crate::model::operators::{revenue_per_arrival, Market};
+use crate::model::operators::Market;
 use crate::model::own;
 use crate::model::population::{concentration, Creators};
+use crate::model::prior::prior_revenue_rmb;
 use crate::model::square::{SquareStats, SquareView};
 use crate::scenario::{Landing, Scenario, SubsidyForm};
 use rayon::prelude::*;
@@ -69,31 +71,9 @@ pub struct World<'s> {
     new_cohorts: Vec<Option<Cohort>>,
     /// Wall time by stage (`CPSIM_PROFILE`).
     stages: Stages,
-}
-
-/// The day-0 prior of net revenue per clip in each category, RMB: a tier-0 clip's lifetime
-/// demand, scaled by `min(1, S_0 / expected demand)` for crowding (MODEL.md sec. 3).
-pub fn prior_revenue_rmb(s: &Scenario) -> (Vec<f64>, Vec<f64>) {
-    let f = &s.feed;
-    let q0 = f.tier_quotas[0].min(f.tier_cap * s.platform.feed_supply);
-    let tier0: f64 = (0..f.lifetime_days).map(|d| q0 * f.decay.powi(d as i32)).sum();
-    let c = &s.creators;
-    let mean_followers = c.followers_median * (c.followers_sigma * c.followers_sigma / 2.0).exp();
-    let per_clip = tier0 + f.follower_reach * mean_followers;
-    let demand = c.count as f64 * c.posts_per_day * per_clip;
-    let crowd = if demand > 0.0 { (s.platform.feed_supply / demand).min(1.0) } else { 1.0 };
-    let imps = per_clip * crowd;
-    let mut revenue = Vec::new();
-    let mut opens = Vec::new();
-    for k in &s.categories {
-        let (iap, iaa) = revenue_per_arrival(k, s.platform.android_share, 1.0, 1.0);
-        let fee = k.fee_ppm[0] as f64 / 1e6;
-        let iaa_fee = s.platform.iaa_share_ppm[0] as f64 / 1e6;
-        let o = imps * k.ctr;
-        opens.push(o);
-        revenue.push(o * (iap * (1.0 - k.refund) * (1.0 - fee) + iaa * (1.0 - iaa_fee)));
-    }
-    (revenue, opens)
+    /// The first reported day (0 unless a burn-in runs first) and the books as they opened then.
+    pub report_from: u32,
+    opening: Option<Opening>,
 }
 
 impl<'s> World<'s> {
@@ -139,6 +119,8 @@ impl<'s> World<'s> {
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
             stages: Stages::default(),
+            report_from: 0,
+            opening: None,
         }
     }
 
@@ -171,6 +153,9 @@ impl<'s> World<'s> {
     /// One day, phases 1 to 12.
     pub fn step(&mut self, day: u32) {
         let s = self.s;
+        if day == self.report_from && day > 0 {
+            self.open_books(day);
+        }
         self.stages.start();
         let mut flows = vec![Flows::default(); own::cells(s)];
         // 1-2: rules are read by date where they apply; operators launch, close and steer.
@@ -355,6 +340,21 @@ impl<'s> World<'s> {
         self.stages.lap("daily metrics");
     }
 
+    /// The reported days begin (`model::burn_in`): what was counted in the burn-in is dropped.
+    fn open_books(&mut self, day: u32) {
+        let unsettled = self.ledger.unsettled();
+        self.opening = Some(Opening::open(day, &mut self.creators, &mut self.market, unsettled));
+        self.daily.clear();
+        self.own_daily.iter_mut().for_each(|d| d.clear());
+        self.own_takers = own::Takers::new(self.s);
+        self.active_by_day.clear();
+        self.episode = EpisodeCounts::default();
+        self.clip_days = 0;
+        if let Some(log) = &mut self.plan_used {
+            log.clear();
+        }
+    }
+
     /// Step 8 for a run of the day's split revenue, in booking order.
     fn book(&mut self, bookings: &mut [Booking], flows: &mut [Flows], day: u32) {
         self.ledger.book_all(self.s, bookings, &mut self.market, &mut self.creators, &mut self.records, flows, day);
@@ -487,7 +487,10 @@ impl<'s> World<'s> {
         }
     }
 
-    fn finish(self) -> RepResult {
+    fn finish(mut self) -> RepResult {
+        if let Some(o) = &self.opening {
+            o.close(&mut self.creators, &mut self.market, self.plan_used.as_mut());
+        }
         if let Some(table) = self.stages.report() {
             eprintln!("cpsim: wall time by stage, replication seed {}:\n{table}", self.rep_seed);
         }
@@ -505,11 +508,13 @@ impl<'s> World<'s> {
         let creator_days = self.active_by_day.iter().map(|a| *a as u64).sum();
         let mut episode = self.episode;
         episode.titles = crate::model::counts::title_stats(&self.market);
-        let own_plans = own::results(self.s, &self.market, self.own_daily, &self.own_takers);
+        let offset_days = self.opening.as_ref().map_or(0, |o| o.day);
+        let own_plans = own::results(self.s, &self.market, self.own_daily, &self.own_takers, offset_days);
         RepResult {
             seed: self.rep_seed,
             totals,
             unsettled_fen: self.ledger.unsettled(),
+            opening_unsettled_fen: self.opening.as_ref().map_or(0, |o| o.unsettled_fen),
             active_end: *self.active_by_day.last().unwrap_or(&0),
             active_by_day: self.active_by_day,
             daily: self.daily,
@@ -549,10 +554,13 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
     counts
 }
 
-/// Runs replication `rep` of a scenario.
+/// Runs replication `rep` of a scenario, its burn-in first.
 pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
     let seed = rng::replication_seed(s.seed, rep);
-    World::new(s, seed, detail).run()
+    let extended = burn_in::extend(s);
+    let mut w = World::new(&extended, seed, detail);
+    w.report_from = s.burn_in_days;
+    w.run()
 }
 
 #[cfg(test)]

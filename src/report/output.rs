@@ -326,6 +326,7 @@ fn manifest_json(s: &Scenario, reps: &[RepData], prov: &Provenance) -> String {
         "replication_seeds": reps.iter().map(|r| r.seed).collect::<Vec<_>>(),
         "start_date": s.start.to_string(),
         "days": s.days,
+        "burn_in_days": s.burn_in_days,
         "categories": cats,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"

@@ -2,7 +2,7 @@
 
 use super::defaults::{self, CATEGORIES};
 use super::raw::*;
-use super::validate::{MAX_COUNT, V};
+use super::validate::{fmt_num, BIG, MAX_COUNT, V};
 use super::*;
 use crate::base::money::{rmb_to_fen, to_ppm};
 
@@ -186,6 +186,23 @@ fn validate_category(v: &mut V, id: &str, c: Option<&RawCategory>, d: &defaults:
             "log-sd",
             "sigma of LogNormal audiences",
         ),
+        budget_median_fen: {
+            // Not given: a negative scale of `operators.budget_median_rmb`, filled in once the
+            // operators are validated (`validate::fill_budgets`).
+            v.doc(
+                &k("budget_median_rmb"),
+                "RMB",
+                format!("operators.budget_median_rmb x {}", fmt_num(d.budget_scale)),
+                format!("0 to {}", fmt_num(BIG)),
+                "median commission budget of a plan of the category",
+            );
+            match cf(|x| x.budget_median_rmb) {
+                Some(_) => {
+                    v.num(&k("budget_median_rmb"), cf(|x| x.budget_median_rmb), 0.0, 0.0, BIG, "RMB", "") * 100.0
+                }
+                None => -d.budget_scale,
+            }
+        },
         wechat_share: v.prob(
             &k("wechat_share"),
             cf(|x| x.wechat_share),

@@ -22,7 +22,15 @@ pub struct CategoryDefaults {
     pub ios_iap: bool,
     pub fee_douyin: f64,
     pub fee_wechat: f64,
+    /// A plan's median budget as a multiple of `operators.budget_median_rmb` (see
+    /// docs/MODEL.md, "Budgets by category").
+    pub budget_scale: f64,
 }
+
+/// Default of `scenario.burn_in_days`: long enough that the baseline's reported days are steady
+/// (docs/MODEL.md, "Burn-in"): the longest plan (42 days) of the initial stock has ended, the
+/// warm-up (37 days) is over, and creators have learned from clips of the second generation.
+pub const DEFAULT_BURN_IN_DAYS: u32 = 60;
 
 pub const CATEGORIES: &[CategoryDefaults] = &[
     CategoryDefaults {
@@ -43,6 +51,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         ios_iap: true,
         fee_douyin: 0.05,
         fee_wechat: 0.15,
+        budget_scale: 1.0,
     },
     CategoryDefaults {
         id: "novel",
@@ -62,6 +71,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         ios_iap: true,
         fee_douyin: 0.05,
         fee_wechat: 0.15,
+        budget_scale: 0.4,
     },
     CategoryDefaults {
         id: "mini_game",
@@ -83,6 +93,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         // Revenue share: Douyin 90/10 (2024-04, seed) against WeChat 60/40 (seed).
         fee_douyin: 0.10,
         fee_wechat: 0.40,
+        budget_scale: 0.15,
     },
     CategoryDefaults {
         id: "comics",
@@ -102,6 +113,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         ios_iap: true,
         fee_douyin: 0.05,
         fee_wechat: 0.15,
+        budget_scale: 0.03,
     },
     CategoryDefaults {
         id: "long_video",
@@ -122,6 +134,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         ios_iap: false,
         fee_douyin: 0.05,
         fee_wechat: 0.15,
+        budget_scale: 0.02,
     },
     CategoryDefaults {
         id: "movie_tickets",
@@ -142,6 +155,7 @@ pub const CATEGORIES: &[CategoryDefaults] = &[
         // Payment processing only, on both platforms.
         fee_douyin: 0.006,
         fee_wechat: 0.006,
+        budget_scale: 0.02,
     },
 ];
 

@@ -94,6 +94,8 @@ pub struct Scenario {
     pub name: String,
     pub start: Date,
     pub days: u32,
+    /// Days the market runs before `start` with nothing reported (model/burn_in.rs).
+    pub burn_in_days: u32,
     pub replications: u32,
     pub seed: u64,
     pub platform: Platform,
@@ -240,6 +242,8 @@ pub struct Category {
     pub commission_max: f64,
     pub audience_median: f64,
     pub audience_sigma: f64,
+    /// Median commission budget of a plan of this category, fen.
+    pub budget_median_fen: f64,
     pub wechat_share: f64,
     pub ios_iap: bool,
     /// IAP fee by landing platform, `[douyin, wechat]`.

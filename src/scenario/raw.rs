@@ -33,6 +33,7 @@ pub struct RawMeta {
     pub name: Option<String>,
     pub start_date: Option<Datetime>,
     pub days: Option<i64>,
+    pub burn_in_days: Option<i64>,
     pub replications: Option<i64>,
     pub seed: Option<i64>,
 }
@@ -178,6 +179,7 @@ pub struct RawCategory {
     pub commission_max: Option<f64>,
     pub audience_median: Option<f64>,
     pub audience_sigma: Option<f64>,
+    pub budget_median_rmb: Option<f64>,
     pub wechat_share: Option<f64>,
     pub ios_iap: Option<bool>,
     pub fee_douyin: Option<f64>,

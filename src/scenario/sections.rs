@@ -348,7 +348,7 @@ pub(super) fn validate_operators(v: &mut V, o: Option<&RawOperators>, ids: &[Str
             0.0,
             BIG,
             "RMB",
-            "median commission budget of a plan",
+            "median commission budget of a plan; a category's default is this times its scale",
         ) * 100.0,
         budget_sigma: v.num(
             "operators.budget_sigma",

@@ -4,6 +4,7 @@
 //! [`Recorder`], so the schema reference (`cpsim schema`) is generated from this one source.
 
 use super::categories::{validate_categories, validate_subsidies};
+use super::defaults::DEFAULT_BURN_IN_DAYS;
 use super::raw::*;
 use super::sections::{validate_creators, validate_feed, validate_operators};
 use super::*;
@@ -201,6 +202,15 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
     let start =
         v.date("scenario.start_date", meta.and_then(|x| x.start_date.as_ref()), "2024-03-01", "calendar date of day 0");
     let days = v.int("scenario.days", m(|x| x.days), 90, 1, 3650, "days", "length of a run");
+    let burn_in_days = v.int(
+        "scenario.burn_in_days",
+        m(|x| x.burn_in_days),
+        i64::from(DEFAULT_BURN_IN_DAYS),
+        0,
+        3650,
+        "days",
+        "days the market runs before start_date, reporting nothing (0: start empty)",
+    );
     let replications = v.int(
         "scenario.replications",
         m(|x| x.replications),
@@ -438,6 +448,7 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
             name,
             start,
             days: days as u32,
+            burn_in_days: burn_in_days as u32,
             replications: replications as u32,
             seed: seed as u64,
             platform,
@@ -452,6 +463,7 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
             plans,
         };
         fill_launch_rates(&mut scenario);
+        fill_budgets(&mut scenario);
         Ok(scenario)
     } else {
         Err(v.problems)
@@ -467,6 +479,18 @@ fn fill_launch_rates(s: &mut Scenario) {
         if c.launch_rate < 0.0 {
             let stock = if total_share > 0.0 { s.operators.titles as f64 * c.share / total_share } else { 0.0 };
             c.launch_rate = stock / mean_days.max(1.0);
+        }
+    }
+}
+
+/// A negative category budget is a scale of `operators.budget_median_rmb` (the category's
+/// default, docs/MODEL.md "Budgets by category"), so a scenario that scales the operators' median
+/// scales every category's with it.
+fn fill_budgets(s: &mut Scenario) {
+    let median = s.operators.budget_median_fen;
+    for c in &mut s.categories {
+        if c.budget_median_fen < 0.0 {
+            c.budget_median_fen = median * -c.budget_median_fen;
         }
     }
 }

@@ -78,7 +78,8 @@ pub fn bytes(b: f64) -> String {
 pub fn replication_bytes(s: &Scenario) -> (f64, &'static str) {
     let creators = s.creators.count as f64;
     let ncat = s.categories.len().max(1) as f64;
-    let days = s.days as f64;
+    // The burn-in's days run (and hold plans) like the reported ones.
+    let days = (s.days + s.burn_in_days) as f64;
     // Per creator: beliefs per category and the per-creator arrays (followers, quality...).
     let per_creator = creators * ncat * 8.0 + creators * 60.0;
     // Live clips: every creator posting for a clip's lifetime (at most the run's length).
@@ -118,7 +119,7 @@ pub fn estimate(studies: &[Study], threads: usize) -> Estimate {
             // A variant's finished replications wait for its last one: its daily tables.
             let rep_result = s.days as f64 * s.categories.len().max(1) as f64 * 2.0 * NFLOW as f64 * 8.0 + 4096.0;
             held = f64::max(held, rep_result * reps as f64);
-            creator_days += s.creators.count as f64 * s.days as f64 * reps as f64;
+            creator_days += s.creators.count as f64 * (s.days + s.burn_in_days) as f64 * reps as f64;
         }
     }
     let concurrent = (threads.max(1) as u64).min(units.max(1));
