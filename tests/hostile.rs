@@ -420,11 +420,11 @@ fn assert_absent_or_complete(out: &Path, stem: &str, variants: usize) {
 #[test]
 fn killed_runs_leave_absent_or_complete_results() {
     let d = tmp();
-    let plain = write(d.path(), "plain.toml", "[scenario]\ndays = 30\nreplications = 3\nseed = 5\n[platform]\nfeed_supply = 500_000\n[creators]\ncount = 4_000\n[operators]\ntitles = 30\n");
+    let plain = write(d.path(), "plain.toml", "[scenario]\ndays = 30\nburn_in_days = 0\nreplications = 3\nseed = 5\n[platform]\nfeed_supply = 500_000\n[creators]\ncount = 4_000\n[operators]\ntitles = 30\n");
     let sweep = write(
         d.path(),
         "swept.toml",
-        "[scenario]\ndays = 15\nreplications = 2\nseed = 5\n[platform]\nfeed_supply = 300_000\n[creators]\ncount = 600\n[operators]\ntitles = 20\n[sweep]\n\"creators.count\" = [400, 500, 600, 700]\n",
+        "[scenario]\ndays = 15\nburn_in_days = 0\nreplications = 2\nseed = 5\n[platform]\nfeed_supply = 300_000\n[creators]\ncount = 600\n[operators]\ntitles = 20\n[sweep]\n\"creators.count\" = [400, 500, 600, 700]\n",
     );
     let out = d.path().join("out");
     let run = || {
