@@ -279,6 +279,10 @@ fn own_plan_files_are_byte_identical_across_threads_and_shards() {
     let (a, b) = (tree(&one), tree(&two));
     assert!(a.iter().any(|(p, _)| p == Path::new("own_plans.csv")));
     assert!(a.iter().any(|(p, _)| p == Path::new("own_plans_daily.csv")));
+    assert!(a.iter().any(|(p, _)| p == Path::new("charts/own_plan_0.png")));
+    let report = fs::read_to_string(one.join("report.html")).unwrap();
+    let (lead, summary) = (report.find("<h2>Your plans</h2>").unwrap(), report.find("<h2>Summary</h2>").unwrap());
+    assert!(lead < summary && report.contains("id=\"own_plan_0\""), "the report leads with the own plans");
     assert_eq!(a, b, "output differs between 1 and 2 threads");
     let parts = dir.path().join("parts");
     for k in ["1/2", "2/2"] {
@@ -294,4 +298,33 @@ fn own_plan_files_are_byte_identical_across_threads_and_shards() {
     for ((pa, da), (_, db)) in a.iter().zip(&merged) {
         assert!(da == db, "{} differs after merge", pa.display());
     }
+}
+
+#[test]
+fn sweeps_and_compare_carry_own_plan_metrics() {
+    let dir = tmp();
+    let sweep =
+        format!("{}\n[sweep]\n\"plans.我的短剧.commission\" = [0.3, 0.8]\n", with_plan(0.5, "\"unlimited\"", ""));
+    let out = run_dir(&dir.path().join("s"), &sweep, "sw", &[]);
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "plans.我的短剧.clips_mean").expect("own-plan columns in sweep.csv");
+    assert_eq!(head[1], "plans.我的短剧.commission");
+    let clips: Vec<f64> = csv.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse().unwrap()).collect();
+    assert_eq!(clips.len(), 2);
+    assert!(clips[1] > clips[0], "more clips at 0.8 than at 0.3: {clips:?}");
+
+    let a = dir.path().join("a.toml");
+    let b = dir.path().join("b.toml");
+    fs::write(&a, with_plan(0.3, "\"unlimited\"", "")).unwrap();
+    fs::write(&b, with_plan(0.8, "\"unlimited\"", "")).unwrap();
+    let cmp = dir.path().join("cmp");
+    cpsim()
+        .args(["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--out", cmp.to_str().unwrap()])
+        .assert()
+        .success();
+    let paired = fs::read_to_string(cmp.join("compare-a-vs-b").join("paired.csv")).unwrap();
+    let row = paired.lines().find(|l| l.starts_with("plans.我的短剧.clips,")).expect("own-plan rows in paired.csv");
+    let diff_lo: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+    assert!(diff_lo > 0.0, "{row}");
 }

@@ -20,7 +20,7 @@ use std::process::Output;
 const MARKET: &str = "tests/fixtures/mechanical.toml";
 const HEADER: &str =
     "parameter,value,low_value,high_value,metric,m_low,m_base,m_high,elasticity,ci95_low,ci95_high,rank,note";
-const OUTCOMES: [&str; 3] = ["gmv", "commission_settled", "creators_paid"];
+const OUTCOMES: [&str; 4] = ["gmv", "commission_settled", "creators_paid", "operator_net"];
 
 fn sensitivity(out: &Path, args: &[&str]) -> Output {
     cpsim().args(["sensitivity"]).args(args).arg("--out").arg(out).output().expect("cpsim runs")
@@ -77,7 +77,7 @@ fn ranks_parameters_draws_a_tornado_and_is_thread_independent() {
     let params = manifest["parameters"].as_array().unwrap().len();
     assert!(params >= 25, "the default list has {params} parameters on this market");
     let rows = read_csv(&dir.join("sensitivity.csv"));
-    assert_eq!(rows.len(), 3 * params);
+    assert_eq!(rows.len(), OUTCOMES.len() * params);
     for (k, metric) in OUTCOMES.iter().enumerate() {
         let block = &rows[k * params..(k + 1) * params];
         assert!(block.iter().all(|r| r["metric"] == *metric));

@@ -89,7 +89,11 @@ pub fn reference() -> String {
          Category keys are shown for `short_drama`; each category in MODEL.md sec. 7 has its own\n\
          defaults (see `src/scenario/defaults.rs`), and the same keys apply to every\n\
          `[categories.<id>]`. A scenario without `[categories]` has all six default categories;\n\
-         one with `[categories]` has exactly the ones it lists.\n\n\
+         one with `[categories]` has exactly the ones it lists.\n\
+         Own plans are `[[plans]]` tables (keys `plans[].*`); in each, `name`, `category`, `commission`\n\
+         and `budget_rmb` are required. Sweeps and studies name them as `plans.<name>.<key>`\n\
+         (`plans.我的短剧.commission`) or `plans[<index>].<key>`, and their results as\n\
+         `plans.<name>.<metric>` (`clips`, `gmv`, `operator_net`, ...: the metrics of `own_plans.csv`).\n\n\
          | key | unit | default | range | meaning |\n|---|---|---|---|---|\n",
     );
     let mut seen = std::collections::BTreeSet::new();
@@ -134,6 +138,7 @@ mod tests {
         assert!(r.contains("`platform.feed_supply`"));
         assert!(r.contains("`categories.short_drama.p_pay`"));
         assert!(r.contains("`subsidies[].form`"));
+        assert!(r.contains("`plans[].budget_rmb`") && r.contains("`plans[].policy`"));
         assert!(!r.contains("`categories.novel."));
     }
 }

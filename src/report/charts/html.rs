@@ -168,7 +168,8 @@ fn manifest_meta(out: &mut String, s: &ScenarioSummary) {
 }
 
 /// Writes `report.html` for one scenario: metadata, summary table, every chart inline.
-pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), ChartError> {
+/// `lead` is HTML put before the summary (the own plans' section, or empty).
+pub fn write_report(s: &Scenario, charts: &[PathBuf], lead: &str, out: &Path) -> Result<(), ChartError> {
     let name = s.name();
     let mut h = String::with_capacity(1 << 20);
     page_start(&mut h, &format!("cpsim report: {name}"));
@@ -192,6 +193,7 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], out: &Path) -> Result<(), 
         );
     }
 
+    h.push_str(lead);
     h.push_str("<h2>Summary</h2>\n<p>Means over replications with the 95% interval across replications.</p>\n");
     h.push_str("<table>\n<tr><th>metric</th><th>unit</th><th>mean</th><th>95% interval</th></tr>\n");
     for r in &s.head.summary {

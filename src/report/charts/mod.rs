@@ -16,6 +16,7 @@ mod font;
 mod funnel;
 mod html;
 mod inequality;
+pub mod own_plans;
 mod payouts;
 mod plans;
 pub mod sweep;
@@ -95,7 +96,7 @@ const DRAWERS: [Drawer; SCENARIO_CHARTS.len()] = [
 
 /// Reads the result files of one scenario folder, writes every chart into
 /// `dir/charts/` and `dir/report.html`, and returns the written paths (charts in
-/// [`SCENARIO_CHARTS`] order, then the report).
+/// [`SCENARIO_CHARTS`] order, then `own_plan_<k>.png` of each own plan, then the report).
 pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     ensure_font()?;
     let results = data::Scenario::load(dir)?;
@@ -112,9 +113,13 @@ pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
         })
         .collect();
     let mut paths = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // Own plans lead the report: their charts and table come first, the market's after.
+    let own = own_plans::draw_own_plans(dir, &results.name())?;
+    let lead = own_plans::report_section(dir, &own)?;
 
     let report = dir.join("report.html");
-    html::write_report(&results, &paths, &report)?;
+    html::write_report(&results, &paths, &lead, &report)?;
+    paths.extend(own);
     paths.push(report);
     Ok(paths)
 }

@@ -27,8 +27,12 @@ mod report;
 
 pub use report::{csv, outcome_title, rows, run, table, write, Row};
 
-/// The outcomes ranked, in [`METRICS`] names.
-pub const OUTCOMES: [&str; 3] = ["gmv", "commission_settled", "creators_paid"];
+/// The outcomes ranked, in [`METRICS`] names; a scenario with own plans adds theirs
+/// ([`Plan::outcomes`]).
+pub const OUTCOMES: [&str; 4] = ["gmv", "commission_settled", "creators_paid", "operator_net"];
+
+/// What each own plan adds to the outcomes, as `plans.<name>.<metric>`.
+pub const OWN_OUTCOMES: [&str; 2] = ["operator_net", "clips"];
 
 /// The parameters analysed when `--params` is not given: the levers and the uncertain market
 /// numbers of MODEL.md. Patterns that match no key of a scenario (a subsidy of a scenario without
@@ -145,6 +149,14 @@ impl Plan {
     }
     pub fn seed(&self) -> u64 {
         self.studies[0].variants[0].scenario.seed
+    }
+    /// The outcomes ranked: [`OUTCOMES`], then [`OWN_OUTCOMES`] of each own plan.
+    pub fn outcomes(&self) -> Vec<String> {
+        let mut out: Vec<String> = OUTCOMES.iter().map(|m| m.to_string()).collect();
+        for p in &self.studies[0].variants[0].scenario.plans {
+            out.extend(OWN_OUTCOMES.iter().map(|m| format!("plans.{}.{m}", p.name)));
+        }
+        out
     }
 }
 

@@ -1,8 +1,9 @@
 //! Running a sensitivity plan and reporting it: elasticities per parameter and outcome, ranked, as
 //! `sensitivity.csv`, a terminal table and the result folder.
 
-use super::{KeyChange, Param, Plan, SensitivityError, OUTCOMES};
-use crate::model::metrics::{metric_index, stat, Stat, Unit as MetricUnit, METRICS};
+use super::{KeyChange, Param, Plan, SensitivityError};
+use crate::model::metrics::{metric_index, metric_value, stat, Stat, Unit as MetricUnit, METRICS};
+use crate::model::own::{own_metric_index, OWN_METRICS};
 use crate::report::output::{csv_field, put, OutputError};
 use crate::study::runner::{self, Unit};
 use std::fmt::Write as _;
@@ -16,7 +17,8 @@ use toml::Value;
 pub struct Row {
     /// Index into [`Plan::params`].
     pub param: usize,
-    pub metric: &'static str,
+    /// An outcome of [`Plan::outcomes`].
+    pub metric: String,
     pub unit: MetricUnit,
     pub low: Stat,
     pub base: Stat,
@@ -34,12 +36,14 @@ const NAN: Stat = Stat { mean: f64::NAN, sd: f64::NAN, lo: f64::NAN, hi: f64::NA
 pub fn run(plan: &Plan, stop: &AtomicBool, tick: &(dyn Fn() + Sync)) -> Result<Vec<Row>, SensitivityError> {
     let units = runner::units(&plan.studies);
     let got: Mutex<Vec<(Unit, Vec<Option<f64>>)>> = Mutex::new(Vec::with_capacity(units.len()));
+    let outcomes = plan.outcomes();
     runner::run_units::<std::convert::Infallible>(
         &plan.studies,
         &units,
         stop,
         &|u, d| {
-            got.lock().unwrap_or_else(|e| e.into_inner()).push((u, d.metrics.clone()));
+            let values = outcomes.iter().map(|k| metric_value(d, k)).collect();
+            got.lock().unwrap_or_else(|e| e.into_inner()).push((u, values));
             tick();
             Ok(())
         },
@@ -54,7 +58,15 @@ pub fn run(plan: &Plan, stop: &AtomicBool, tick: &(dyn Fn() + Sync)) -> Result<V
     Ok(rows(plan, &got))
 }
 
-/// The rows from the metrics of every unit, sorted by unit.
+/// The unit an outcome is reported in.
+fn outcome_unit(metric: &str) -> MetricUnit {
+    match metric.strip_prefix("plans.").and_then(|k| k.rsplit_once('.')) {
+        Some((_, m)) => own_metric_index(m).map_or(MetricUnit::Count, |k| OWN_METRICS[k].1),
+        None => metric_index(metric).map_or(MetricUnit::Count, |k| METRICS[k].1),
+    }
+}
+
+/// The rows from the outcomes of every unit ([`Plan::outcomes`] in order), sorted by unit.
 pub fn rows(plan: &Plan, got: &[(Unit, Vec<Option<f64>>)]) -> Vec<Row> {
     let reps = plan.replications() as usize;
     let value = |study: usize, variant: usize, rep: usize, k: usize| -> Option<f64> {
@@ -63,9 +75,8 @@ pub fn rows(plan: &Plan, got: &[(Unit, Vec<Option<f64>>)]) -> Vec<Row> {
         got[i].1.get(k).copied().flatten()
     };
     let mut out = Vec::new();
-    for metric in OUTCOMES {
-        let k = metric_index(metric).expect("an outcome is a metric");
-        let unit = METRICS[k].1;
+    for (k, metric) in plan.outcomes().into_iter().enumerate() {
+        let unit = outcome_unit(&metric);
         let base_vals: Vec<Option<f64>> = (0..reps).map(|r| value(0, 0, r, k)).collect();
         let base = stat(&base_vals.iter().flatten().copied().collect::<Vec<_>>());
         let mut block: Vec<Row> = plan
@@ -74,7 +85,16 @@ pub fn rows(plan: &Plan, got: &[(Unit, Vec<Option<f64>>)]) -> Vec<Row> {
             .enumerate()
             .map(|(i, p)| {
                 let Some(s) = p.study else {
-                    return Row { param: i, metric, unit, low: NAN, base, high: NAN, elasticity: NAN, rank: None };
+                    return Row {
+                        param: i,
+                        metric: metric.clone(),
+                        unit,
+                        low: NAN,
+                        base,
+                        high: NAN,
+                        elasticity: NAN,
+                        rank: None,
+                    };
                 };
                 let lows: Vec<Option<f64>> = (0..reps).map(|r| value(s, 0, r, k)).collect();
                 let highs: Vec<Option<f64>> = (0..reps).map(|r| value(s, 1, r, k)).collect();
@@ -87,7 +107,16 @@ pub fn rows(plan: &Plan, got: &[(Unit, Vec<Option<f64>>)]) -> Vec<Row> {
                     .collect();
                 let some = |v: &[Option<f64>]| stat(&v.iter().flatten().copied().collect::<Vec<_>>());
                 let elasticity = if es.is_empty() { NAN } else { stat(&es) };
-                Row { param: i, metric, unit, low: some(&lows), base, high: some(&highs), elasticity, rank: None }
+                Row {
+                    param: i,
+                    metric: metric.clone(),
+                    unit,
+                    low: some(&lows),
+                    base,
+                    high: some(&highs),
+                    elasticity,
+                    rank: None,
+                }
             })
             .collect();
         let mut order: Vec<usize> = (0..block.len()).filter(|&i| block[i].elasticity.mean.is_finite()).collect();
@@ -152,7 +181,7 @@ pub fn csv(plan: &Plan, rows: &[Row]) -> String {
             cell(&v),
             cell(&lo),
             cell(&hi),
-            r.metric,
+            csv_field(&r.metric),
             fmt_metric(r.low.mean, u),
             fmt_metric(r.base.mean, u),
             fmt_metric(r.high.mean, u),
@@ -167,13 +196,18 @@ pub fn csv(plan: &Plan, rows: &[Row]) -> String {
 }
 
 /// Panel titles of the outcomes.
-pub fn outcome_title(metric: &str) -> &'static str {
+pub fn outcome_title(metric: &str) -> String {
+    if let Some((name, m)) = metric.strip_prefix("plans.").and_then(|k| k.rsplit_once('.')) {
+        return format!("{name}: {}", m.replace('_', " "));
+    }
     match metric {
         "gmv" => "GMV",
         "commission_settled" => "Commission settled",
         "creators_paid" => "Creators paid",
+        "operator_net" => "Operator net",
         _ => "metric",
     }
+    .to_owned()
 }
 
 /// The ranking for the terminal: parameters in order of their effect on GMV, with the
@@ -189,15 +223,16 @@ pub fn table(plan: &Plan, rows: &[Row], top: usize) -> String {
     );
     let w = plan.params.iter().map(|p| p.name.chars().count()).max().unwrap_or(9).clamp(9, 40);
     let _ = write!(out, "{:>4}  {:<w$}", "rank", "parameter");
-    for m in OUTCOMES {
+    let outcomes = plan.outcomes();
+    for m in &outcomes {
         let _ = write!(out, "  {m:>26}");
     }
     out.push('\n');
     let of = |metric: &str, i: usize| rows.iter().find(|r| r.metric == metric && r.param == i);
-    let ranked: Vec<&Row> = rows.iter().filter(|r| r.metric == OUTCOMES[0] && r.rank.is_some()).collect();
+    let ranked: Vec<&Row> = rows.iter().filter(|r| r.metric == outcomes[0] && r.rank.is_some()).collect();
     for r in ranked.iter().take(top) {
         let _ = write!(out, "{:>4}  {:<w$}", r.rank.unwrap_or(0), plan.params[r.param].name);
-        for m in OUTCOMES {
+        for m in &outcomes {
             let cell = match of(m, r.param) {
                 Some(x) if x.elasticity.mean.is_finite() => {
                     let e = x.elasticity;
@@ -225,7 +260,8 @@ pub fn table(plan: &Plan, rows: &[Row], top: usize) -> String {
 
 /// Writes `sensitivity.csv`, `tornado.png` and `manifest.json` into `dir`, atomically.
 pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), OutputError> {
-    let panels: Vec<crate::report::charts::tornado::Panel> = OUTCOMES
+    let outcomes = plan.outcomes();
+    let panels: Vec<crate::report::charts::tornado::Panel> = outcomes
         .iter()
         .map(|m| {
             let bars: Vec<crate::report::charts::tornado::Bar> = rows
@@ -238,7 +274,7 @@ pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), Ou
                     hi: r.elasticity.hi,
                 })
                 .collect();
-            crate::report::charts::tornado::Panel { title: outcome_title(m).to_owned(), bars }
+            crate::report::charts::tornado::Panel { title: outcome_title(m), bars }
         })
         .collect();
     let name = &plan.studies[0].variants[0].scenario.name;
@@ -254,7 +290,7 @@ pub fn write(dir: &Path, plan: &Plan, rows: &[Row], file: &str) -> Result<(), Ou
         "seed": plan.seed(),
         "replications": plan.replications(),
         "step": plan.step,
-        "outcomes": OUTCOMES,
+        "outcomes": outcomes,
         "parameters": plan.params.iter().map(|p| serde_json::json!({
             "name": p.name,
             "keys": p.keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>(),
