@@ -16,6 +16,7 @@ mod font;
 mod funnel;
 mod html;
 mod inequality;
+mod optimize;
 mod payouts;
 mod plans;
 pub mod sweep;
@@ -28,6 +29,7 @@ use rayon::prelude::*;
 pub use episode::{draw_episode, draw_levels};
 pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
 pub use html::{base64_encode, escape_html};
+pub use optimize::draw_optimize;
 pub use sweep::draw_sweep;
 
 /// Width and height in pixels of every chart.
