@@ -26,15 +26,6 @@ pub(super) fn optimize(a: &OptimizeArgs) -> Result<(), CliError> {
         ));
     }
     let opt = Optimization::load(&a.file, a.run.seed).map_err(CliError::Scenario)?;
-    if opt.first_round_runs() > opt.spec.runs {
-        return Err(CliError::Usage(format!(
-            "{}: `optimize.runs` ({}) does not cover the first round ({} runs: every candidate of the first grid \
-             with its first replications); raise it",
-            a.file.display(),
-            opt.spec.runs,
-            opt.first_round_runs()
-        )));
-    }
     let stem = opt.stem.clone();
     let first = opt.scenario(&opt_first_point(&opt)).map_err(CliError::Scenario)?;
     output::check_writable(&a.out)?;

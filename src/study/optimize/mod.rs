@@ -122,9 +122,10 @@ pub struct Optimization {
 
 fn bad(path: &Path, text: &str, key: &str, message: String) -> ScenarioError {
     let key = format!("optimize.{key}");
+    // A variable's key path is quoted in the key shown, plain for finding its line.
     ScenarioError::Invalid {
         path: path.to_owned(),
-        problems: vec![Problem { line: schema::locate(text, &key), key, message }],
+        problems: vec![Problem { line: schema::locate(text, &key.replace('"', "")), key, message }],
     }
 }
 
@@ -187,6 +188,15 @@ impl Optimization {
         for corner in p.corners() {
             p.scenario(&corner)?;
         }
+        if p.first_round_runs() > p.spec.runs {
+            let m = format!(
+                "{} runs do not cover the first round ({} runs: every candidate of the first grid with its first \
+                 replications)",
+                p.spec.runs,
+                p.first_round_runs()
+            );
+            return Err(bad(path, &p.text, "runs", m));
+        }
         Ok(p)
     }
 
@@ -221,7 +231,7 @@ impl Optimization {
         };
         let text = self
             .candidate_text(point)
-            .map_err(|m| bad(&self.file, &self.text, &format!("variables.{}", self.spec.variables[0].keys[0]), m))?;
+            .map_err(|m| bad(&self.file, &self.text, &format!("variables.\"{}\"", self.spec.variables[0].keys[0]), m))?;
         // Through TOML text: the toml crate reads dates from text, not from a `Table`.
         let raw: RawScenario = toml::from_str(&text).map_err(|e| ScenarioError::Syntax {
             path: self.file.clone(),
@@ -231,10 +241,15 @@ impl Optimization {
             path: self.file.clone(),
             problems: problems
                 .into_iter()
-                .map(|p| Problem {
-                    message: format!("{} (optimize candidate {})", p.message, where_()),
-                    line: schema::locate(&self.text, &p.key),
-                    ..p
+                .map(|p| {
+                    // A value the search set is found at its variable in [optimize].
+                    let set = self.spec.variables.iter().any(|v| v.keys.contains(&p.key));
+                    let line = if set {
+                        schema::locate(&self.text, "optimize.variables")
+                    } else {
+                        schema::locate(&self.text, &p.key)
+                    };
+                    Problem { message: format!("{} (optimize candidate {})", p.message, where_()), line, ..p }
                 })
                 .collect(),
         })?;
@@ -350,7 +365,7 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
     let mut seen: Vec<&str> = Vec::new();
     for k in variables.iter().flat_map(|v| &v.keys) {
         if seen.contains(&k.as_str()) {
-            return Err(err(&format!("variables.{}", variables[0].keys[0]), format!("`{k}` is set by two variables")));
+            return Err(err(&format!("variables.\"{}\"", variables[0].keys[0]), format!("`{k}` is set by two variables")));
         }
         seen.push(k);
     }
@@ -374,7 +389,7 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
 }
 
 fn parse_variable(key: &str, v: &Value) -> Result<Variable, Bad> {
-    let at = format!("variables.{key}");
+    let at = format!("variables.\"{key}\"");
     let err = |m: String| (at.clone(), m);
     let mut keys = vec![key.to_owned()];
     let domain = match v {
@@ -484,7 +499,7 @@ mod tests {
         let e = spec("objective = \"gmv\"\nrunz = 3\n[variables]\na = [1]\n").unwrap_err();
         assert!(e.1.contains("did you mean `runs`"), "{}", e.1);
         let e = spec("objective = \"gmv\"\n[variables]\na = { from = 2, to = 1 }\n").unwrap_err();
-        assert_eq!(e.0, "variables.a");
+        assert_eq!(e.0, "variables.\"a\"");
         assert!(spec("objective = \"gmv\"\n[variables]\na = [1]\nb = [1]\nc = [2]\n").is_err());
         assert!(spec("objective = \"gmv\"\n[variables]\na = [1]\n[constraints]\nclips = { min = 3, max = 1 }\n").is_err());
     }

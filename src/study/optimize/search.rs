@@ -198,11 +198,16 @@ impl Search<'_> {
         for (v, rep, values) in done.into_inner().unwrap_or_else(|e| e.into_inner()) {
             self.state.insert(&points[needed[v]].0, rep, &values);
         }
+        if self.stop.load(Ordering::SeqCst) {
+            (self.saved)(self.state)?;
+            return Err(OptimizeError::Interrupted);
+        }
+        // Before anything is saved: a metric no run has is bad input, and leaves no state.
+        self.check_metrics()?;
         (self.saved)(self.state)?;
         if self.stop.load(Ordering::SeqCst) {
             return Err(OptimizeError::Interrupted);
         }
-        self.check_metrics()?;
         Ok(true)
     }
 
