@@ -123,7 +123,12 @@ fn deterministic_resumable_and_its_best_runs() {
     assert!(toml.contains(&format!("commission_max = {best}")), "{toml}");
     assert!(toml.contains(&format!("commission_min = {best}")), "{toml}");
     assert!(!toml.contains("[optimize"), "{toml}");
-    let run = cpsim().args(["run", "--quiet", "--reps", "2", "--out"]).arg(a.path()).arg(res.join("rate-best.toml")).output().unwrap();
+    let run = cpsim()
+        .args(["run", "--quiet", "--reps", "2", "--out"])
+        .arg(a.path())
+        .arg(res.join("rate-best.toml"))
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(a.path().join("rate-best/summary.csv").is_file());
 
@@ -157,7 +162,8 @@ fn bad_tables_name_the_key() {
         let err = text(&r.stderr);
         assert!(err.contains(&file), "{case}: {err}");
         assert!(!err.contains("panicked"), "{case}: {err}");
-        let left: Vec<_> = fs::read_dir(out.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        let left: Vec<_> =
+            fs::read_dir(out.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
         assert!(left.is_empty(), "{case} left {left:?}");
         insta::with_settings!({ description => format!("stderr of `cpsim optimize {file}`"), omit_expression => true }, {
             insta::assert_snapshot!(format!("optimize_{case}"), err);

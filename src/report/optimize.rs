@@ -89,7 +89,8 @@ pub fn candidates_csv(o: &Optimized) -> String {
         for v in &c.values {
             let _ = write!(out, ",{}", csv_field(v));
         }
-        let (dm, dl, dh) = c.diff.map_or((String::new(), String::new(), String::new()), |(a, b, c)| (num(a), num(b), num(c)));
+        let (dm, dl, dh) =
+            c.diff.map_or((String::new(), String::new(), String::new()), |(a, b, c)| (num(a), num(b), num(c)));
         let share = c.share_better.map(num).unwrap_or_default();
         let _ = write!(out, ",{},{},{},{},{dm},{dl},{dh},{share}", c.replications, num(c.mean), num(c.lo), num(c.hi));
         for m in &c.constraints {
@@ -198,7 +199,11 @@ fn page(o: &Optimized, png: &[u8]) -> String {
         escape_html(&o.method),
         o.seed
     );
-    let _ = writeln!(h, "<img alt=\"objective against the decision\" src=\"data:image/png;base64,{}\" width=\"1200\">", charts::base64_encode(png));
+    let _ = writeln!(
+        h,
+        "<img alt=\"objective against the decision\" src=\"data:image/png;base64,{}\" width=\"1200\">",
+        charts::base64_encode(png)
+    );
     h.push_str("<h2>Candidates</h2>\n<table><tr><th>#</th>");
     for v in &o.variables {
         let _ = write!(h, "<th><code>{}</code></th>", escape_html(v));
@@ -209,7 +214,8 @@ fn page(o: &Optimized, png: &[u8]) -> String {
         for v in &c.values {
             let _ = write!(h, "<td>{}</td>", escape_html(v));
         }
-        let (dm, di) = c.diff.map_or((String::new(), String::new()), |(a, b, c)| (num(a), format!("{} to {}", num(b), num(c))));
+        let (dm, di) =
+            c.diff.map_or((String::new(), String::new()), |(a, b, c)| (num(a), format!("{} to {}", num(b), num(c))));
         let _ = writeln!(
             h,
             "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{dm}</td><td class=\"num\">{di}</td><td class=\"num\">{}</td><td>{}</td></tr>",

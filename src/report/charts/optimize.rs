@@ -28,8 +28,13 @@ fn read(path: &Path) -> Result<(Vec<String>, Vec<Cand>), ChartError> {
             .position(|h| h == name)
             .ok_or_else(|| ChartError::MissingColumn { path: path.to_path_buf(), column: name.into() })
     };
-    let (reps, mean, lo, hi, status) =
-        (col("replications")?, col("objective_mean")?, col("objective_ci95_low")?, col("objective_ci95_high")?, col("status")?);
+    let (reps, mean, lo, hi, status) = (
+        col("replications")?,
+        col("objective_mean")?,
+        col("objective_ci95_low")?,
+        col("objective_ci95_high")?,
+        col("status")?,
+    );
     let vars: Vec<String> = head[2..reps].to_vec();
     let mut out = Vec::new();
     for (i, row) in r.records().enumerate() {
@@ -61,7 +66,8 @@ fn positions(cands: &[Cand], v: usize) -> (Vec<f64>, Vec<String>) {
 }
 
 fn span(xs: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
-    let (lo, hi) = xs.filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) =
+        xs.filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -102,7 +108,13 @@ fn line(root: &Root, var: &str, objective: &str, cands: &[Cand]) -> Drawn {
         .x_label_area_size(60)
         .y_label_area_size(90)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    let x_fmt = |x: &f64| if names.is_empty() { compact(*x) } else { names.get(x.round() as usize).cloned().unwrap_or_default() };
+    let x_fmt = |x: &f64| {
+        if names.is_empty() {
+            compact(*x)
+        } else {
+            names.get(x.round() as usize).cloned().unwrap_or_default()
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(var)
@@ -114,11 +126,8 @@ fn line(root: &Root, var: &str, objective: &str, cands: &[Cand]) -> Drawn {
         .light_line_style(WHITE)
         .draw()?;
     let c = color(0);
-    let band: Vec<(f64, f64, f64)> = pts
-        .iter()
-        .filter(|(_, c)| c.lo.is_finite() && c.hi.is_finite())
-        .map(|(x, c)| (*x, c.lo, c.hi))
-        .collect();
+    let band: Vec<(f64, f64, f64)> =
+        pts.iter().filter(|(_, c)| c.lo.is_finite() && c.hi.is_finite()).map(|(x, c)| (*x, c.lo, c.hi)).collect();
     if band.len() > 1 {
         let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
         poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
@@ -130,7 +139,10 @@ fn line(root: &Root, var: &str, objective: &str, cands: &[Cand]) -> Drawn {
         if k.lo.is_finite() && k.hi.is_finite() {
             chart.draw_series(std::iter::once(PathElement::new(vec![(*x, k.lo), (*x, k.hi)], c.stroke_width(1))))?;
             for y in [k.lo, k.hi] {
-                chart.draw_series(std::iter::once(PathElement::new(vec![(x - cap, y), (x + cap, y)], c.stroke_width(1))))?;
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x - cap, y), (x + cap, y)],
+                    c.stroke_width(1),
+                )))?;
             }
         }
     }
@@ -151,15 +163,21 @@ fn map(root: &Root, vars: &[String], objective: &str, cands: &[Cand]) -> Drawn {
     let (ys, yn) = positions(cands, 1);
     let (x0, x1) = span(xs.iter().copied(), 0.06);
     let (y0, y1) = span(ys.iter().copied(), 0.06);
-    let (lo, hi) = cands.iter().map(|c| c.mean).filter(|m| m.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| (a.min(m), b.max(m)));
+    let (lo, hi) = cands
+        .iter()
+        .map(|c| c.mean)
+        .filter(|m| m.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| (a.min(m), b.max(m)));
     let mut chart = ChartBuilder::on(root)
         .caption(format!("{objective}: mean per candidate (yellow high, purple low); best ringed"), font(24.0))
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(90)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    let fx = |x: &f64| if xn.is_empty() { compact(*x) } else { xn.get(x.round() as usize).cloned().unwrap_or_default() };
-    let fy = |y: &f64| if yn.is_empty() { compact(*y) } else { yn.get(y.round() as usize).cloned().unwrap_or_default() };
+    let fx =
+        |x: &f64| if xn.is_empty() { compact(*x) } else { xn.get(x.round() as usize).cloned().unwrap_or_default() };
+    let fy =
+        |y: &f64| if yn.is_empty() { compact(*y) } else { yn.get(y.round() as usize).cloned().unwrap_or_default() };
     chart
         .configure_mesh()
         .x_desc(vars[0].as_str())
@@ -172,10 +190,18 @@ fn map(root: &Root, vars: &[String], objective: &str, cands: &[Cand]) -> Drawn {
         .draw()?;
     for ((x, y), c) in xs.iter().zip(&ys).zip(cands) {
         let t = if hi > lo && c.mean.is_finite() { (c.mean - lo) / (hi - lo) } else { 0.5 };
-        let fill = RGBColor((0x44 as f64 + t * (0xFD - 0x44) as f64) as u8, (0x01 as f64 + t * (0xE7 - 0x01) as f64) as u8, (0x54 as f64 + t * (0x25 as f64 - 0x54 as f64)) as u8);
+        let fill = RGBColor(
+            (0x44 as f64 + t * (0xFD - 0x44) as f64) as u8,
+            (0x01 as f64 + t * (0xE7 - 0x01) as f64) as u8,
+            (0x54 as f64 + t * (0x25 as f64 - 0x54 as f64)) as u8,
+        );
         chart.draw_series(std::iter::once(Circle::new((*x, *y), 11, fill.filled())))?;
         if c.best {
-            chart.draw_series(std::iter::once(Circle::new((*x, *y), 16, RGBColor(0xD6, 0x27, 0x28).stroke_width(3))))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (*x, *y),
+                16,
+                RGBColor(0xD6, 0x27, 0x28).stroke_width(3),
+            )))?;
         }
     }
     Ok(())

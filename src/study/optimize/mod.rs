@@ -160,7 +160,12 @@ impl Optimization {
         let base = sweep::load_text(text.clone(), &stem, path, Overrides { replications: None, seed })?;
         let raw = scenario::parse_raw(&text).map_err(|e| e.at(path))?;
         if base.is_sweep() {
-            return Err(bad(path, &text, "variables", "a file with [optimize] cannot also have a [sweep] table".into()));
+            return Err(bad(
+                path,
+                &text,
+                "variables",
+                "a file with [optimize] cannot also have a [sweep] table".into(),
+            ));
         }
         let Some(table) = raw.optimize else {
             return Err(ScenarioError::Invalid {
@@ -227,11 +232,17 @@ impl Optimization {
     /// The candidate `point` as a validated scenario (with the `--seed` override).
     pub fn scenario(&self, point: &[Value]) -> Result<Scenario, ScenarioError> {
         let where_ = || {
-            self.spec.variables.iter().zip(point).map(|(v, x)| format!("{} = {x}", v.keys[0])).collect::<Vec<_>>().join(", ")
+            self.spec
+                .variables
+                .iter()
+                .zip(point)
+                .map(|(v, x)| format!("{} = {x}", v.keys[0]))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        let text = self
-            .candidate_text(point)
-            .map_err(|m| bad(&self.file, &self.text, &format!("variables.\"{}\"", self.spec.variables[0].keys[0]), m))?;
+        let text = self.candidate_text(point).map_err(|m| {
+            bad(&self.file, &self.text, &format!("variables.\"{}\"", self.spec.variables[0].keys[0]), m)
+        })?;
         // Through TOML text: the toml crate reads dates from text, not from a `Table`.
         let raw: RawScenario = toml::from_str(&text).map_err(|e| ScenarioError::Syntax {
             path: self.file.clone(),
@@ -311,7 +322,12 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
     }
     let objective = match t.get("objective") {
         Some(Value::String(s)) => s.clone(),
-        None => return Err(err("objective", "[optimize] needs an `objective`, a metric name such as \"operator_net\"".into())),
+        None => {
+            return Err(err(
+                "objective",
+                "[optimize] needs an `objective`, a metric name such as \"operator_net\"".into(),
+            ))
+        }
         Some(v) => return Err(err("objective", format!("must be a metric name in quotes, got {v}"))),
     };
     check_metric(&objective).map_err(|m| err("objective", m))?;
@@ -325,7 +341,13 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
                     .and_then(|s| schema::closest(s, options.iter().copied()))
                     .map(|c| format!("; did you mean \"{c}\"?"))
                     .unwrap_or_default();
-                Err(err(k, format!("must be one of {}, got {v}{hint}", options.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", "))))
+                Err(err(
+                    k,
+                    format!(
+                        "must be one of {}, got {v}{hint}",
+                        options.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
             }
         }
     };
@@ -353,19 +375,30 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
         Some(Value::Table(vs)) if !vs.is_empty() => {
             vs.iter().map(|(k, v)| parse_variable(k, v)).collect::<Result<Vec<_>, _>>()?
         }
-        None => return Err(err("variables", "[optimize] needs `variables`: a table of key paths to ranges or lists".into())),
+        None => {
+            return Err(err(
+                "variables",
+                "[optimize] needs `variables`: a table of key paths to ranges or lists".into(),
+            ))
+        }
         Some(v) => return Err(err("variables", format!("must be a table of key paths to ranges or lists, got {v}"))),
     };
     if variables.len() > 2 {
         return Err(err(
             "variables",
-            format!("{} variables: cpsim optimize searches one or two variables (more is not supported yet)", variables.len()),
+            format!(
+                "{} variables: cpsim optimize searches one or two variables (more is not supported yet)",
+                variables.len()
+            ),
         ));
     }
     let mut seen: Vec<&str> = Vec::new();
     for k in variables.iter().flat_map(|v| &v.keys) {
         if seen.contains(&k.as_str()) {
-            return Err(err(&format!("variables.\"{}\"", variables[0].keys[0]), format!("`{k}` is set by two variables")));
+            return Err(err(
+                &format!("variables.\"{}\"", variables[0].keys[0]),
+                format!("`{k}` is set by two variables"),
+            ));
         }
         seen.push(k);
     }
@@ -411,7 +444,12 @@ fn parse_variable(key: &str, v: &Value) -> Result<Variable, Bad> {
                 None => (to - from) / 64.0,
                 Some(x) => match num(x) {
                     Some(h) if h > 0.0 && h <= to - from => h,
-                    _ => return Err((format!("{at}.resolution"), format!("must be a number above 0 and at most to - from ({}), got {x}", to - from))),
+                    _ => {
+                        return Err((
+                            format!("{at}.resolution"),
+                            format!("must be a number above 0 and at most to - from ({}), got {x}", to - from),
+                        ))
+                    }
                 },
             };
             let is_int = |k: &str| matches!(r.get(k), Some(Value::Integer(_)));
@@ -422,7 +460,9 @@ fn parse_variable(key: &str, v: &Value) -> Result<Variable, Bad> {
                 Some(Value::Array(a)) if a.iter().all(|x| x.is_str()) => {
                     keys.extend(a.iter().filter_map(|x| x.as_str()).map(str::to_owned))
                 }
-                Some(x) => return Err((format!("{at}.also"), format!("must be a list of key paths in quotes, got {x}"))),
+                Some(x) => {
+                    return Err((format!("{at}.also"), format!("must be a list of key paths in quotes, got {x}")))
+                }
             }
             Domain::Range { from, to, resolution, integer }
         }
@@ -501,6 +541,8 @@ mod tests {
         let e = spec("objective = \"gmv\"\n[variables]\na = { from = 2, to = 1 }\n").unwrap_err();
         assert_eq!(e.0, "variables.\"a\"");
         assert!(spec("objective = \"gmv\"\n[variables]\na = [1]\nb = [1]\nc = [2]\n").is_err());
-        assert!(spec("objective = \"gmv\"\n[variables]\na = [1]\n[constraints]\nclips = { min = 3, max = 1 }\n").is_err());
+        assert!(
+            spec("objective = \"gmv\"\n[variables]\na = [1]\n[constraints]\nclips = { min = 3, max = 1 }\n").is_err()
+        );
     }
 }

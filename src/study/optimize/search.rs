@@ -110,7 +110,9 @@ impl Optimization {
                         Axis { last, spacing, indices }
                     }
                 }
-                Domain::List(l) => Axis { last: l.len() as i64 - 1, spacing: 0.0, indices: (0..l.len() as i64).collect() },
+                Domain::List(l) => {
+                    Axis { last: l.len() as i64 - 1, spacing: 0.0, indices: (0..l.len() as i64).collect() }
+                }
             })
             .collect()
     }
@@ -214,7 +216,8 @@ impl Search<'_> {
     /// A metric that has no value in any run is not one this scenario has (a misspelt plan).
     fn check_metrics(&self) -> Result<(), OptimizeError> {
         for (j, m) in self.opt.spec.metrics().iter().enumerate() {
-            let any = self.state.evaluations.values().flat_map(|r| r.values()).any(|v| v.get(j).copied().flatten().is_some());
+            let any =
+                self.state.evaluations.values().flat_map(|r| r.values()).any(|v| v.get(j).copied().flatten().is_some());
             if !any {
                 return Err(OptimizeError::Usage(format!(
                     "{}: `{m}` has no value in any replication: not a metric of this scenario (an own plan's \
@@ -239,11 +242,9 @@ impl Search<'_> {
 
     /// Whether the mean of each constraint's metric meets its bounds.
     fn feasible(&self, key: &str, n: u32) -> bool {
-        self.opt.spec.constraints.iter().enumerate().all(|(j, c)| {
-            match Self::mean(&self.state.column(key, j + 1, n)) {
-                Some(m) => c.min.is_none_or(|lo| m >= lo) && c.max.is_none_or(|hi| m <= hi),
-                None => false,
-            }
+        self.opt.spec.constraints.iter().enumerate().all(|(j, c)| match Self::mean(&self.state.column(key, j + 1, n)) {
+            Some(m) => c.min.is_none_or(|lo| m >= lo) && c.max.is_none_or(|hi| m <= hi),
+            None => false,
         })
     }
 
@@ -306,7 +307,10 @@ impl Search<'_> {
                 for c in std::mem::take(&mut alive) {
                     match self.surely_infeasible(&c.0, n, level_each) {
                         Some(m) => {
-                            status.insert(c.0.clone(), format!("infeasible ({m}) at level {level} after {n} replications"));
+                            status.insert(
+                                c.0.clone(),
+                                format!("infeasible ({m}) at level {level} after {n} replications"),
+                            );
                         }
                         None => keep.push(c),
                     }
@@ -342,7 +346,10 @@ impl Search<'_> {
                 let w = self.incumbent(&alive, n);
                 for (i, c) in alive.iter().enumerate() {
                     if i != w {
-                        status.insert(c.0.clone(), format!("tied with the winner at level {level} after {n} replications"));
+                        status.insert(
+                            c.0.clone(),
+                            format!("tied with the winner at level {level} after {n} replications"),
+                        );
                     }
                 }
                 return Ok(Some((alive[w].0.clone(), alive[w].1.clone(), true)));
