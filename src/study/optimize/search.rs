@@ -39,6 +39,9 @@ pub enum OptimizeError {
     Interrupted,
 }
 
+/// A finished unit: (variant in the round's study, replication, values).
+type Done = (usize, u32, Vec<Option<f64>>);
+
 /// A candidate's identity in the state and the files: its values, `; `-separated.
 pub fn point_key(point: &[Value]) -> String {
     point.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; ")
@@ -182,7 +185,7 @@ impl Search<'_> {
         let slot = |i: usize| needed.iter().position(|j| *j == i).unwrap_or(0);
         let todo: Vec<Unit> = missing.iter().map(|(i, r)| Unit { study: 0, variant: slot(*i), rep: *r }).collect();
         let metrics = self.opt.spec.metrics();
-        let done: Mutex<Vec<(usize, u32, Vec<Option<f64>>)>> = Mutex::new(Vec::new());
+        let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
         let studies = [study];
         let tick = self.tick;
         runner::run_units(
@@ -243,7 +246,7 @@ impl Search<'_> {
     /// Whether the mean of each constraint's metric meets its bounds.
     fn feasible(&self, key: &str, n: u32) -> bool {
         self.opt.spec.constraints.iter().enumerate().all(|(j, c)| match Self::mean(&self.state.column(key, j + 1, n)) {
-            Some(m) => c.min.is_none_or(|lo| m >= lo) && c.max.is_none_or(|hi| m <= hi),
+            Some(m) => c.min.map_or(true, |lo| m >= lo) && c.max.map_or(true, |hi| m <= hi),
             None => false,
         })
     }

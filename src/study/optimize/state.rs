@@ -81,7 +81,7 @@ mod tests {
         let path = dir.join("s.json");
         let mut s = State::new("h");
         s.insert("0.1", 0, &[Some(0.1 + 0.2), None]);
-        s.insert("0.1", 1, &[Some(-1e-300), Some(123456789.123456789)]);
+        s.insert("0.1", 1, &[Some(-1e-300), Some(123_456_789.123_456_79)]);
         s.save(&path).unwrap();
         let back = State::load(&path, "h").unwrap();
         assert_eq!(back, s);
