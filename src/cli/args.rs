@@ -55,6 +55,10 @@ pub enum Command {
     /// each numeric parameter (paired replications), a ranking and a tornado chart in
     /// OUT/sensitivity-<stem>/
     Sensitivity(SensitivityArgs),
+    /// The best decision of a file's [optimize] table (decision variables, objective,
+    /// constraints, budget of runs): coarse-to-fine grids raced on paired intervals with common
+    /// random numbers; results in OUT/optimize-<stem>/, resumable after an interruption
+    Optimize(OptimizeArgs),
     /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
     Merge {
         /// Shard folders, each `<stem>.shards` as written by `run --shard`
@@ -155,4 +159,18 @@ pub struct SensitivityArgs {
     /// Run even when the estimate of memory or work exceeds the machine's limits
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct OptimizeArgs {
+    /// Scenario file (TOML) with an [optimize] table
+    pub file: PathBuf,
+    /// Output folder; results go to OUT/optimize-<file stem>/
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Print nothing but errors
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -1,4 +1,5 @@
-//! The command line (`cpsim run | check | init | schema | compare | chart | sensitivity | merge`),
+//! The command line (`cpsim run | check | init | schema | compare | chart | sensitivity | optimize |
+//! merge`),
 //! dispatched to the library. Errors carry their exit code: 2 for bad input (a scenario, a path), 1 otherwise.
 
 use crate::model::metrics::RepData;
@@ -12,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 mod args;
+mod optimize;
 
-pub use args::{Cli, Command, RunArgs, RunOptions, SensitivityArgs};
+pub use args::{Cli, Command, OptimizeArgs, RunArgs, RunOptions, SensitivityArgs};
 
 /// Prints to stdout, ignoring a closed pipe (`cpsim schema | head` must not panic).
 macro_rules! outln {
@@ -22,6 +24,7 @@ macro_rules! outln {
         let _ = writeln!(std::io::stdout(), $($t)*);
     }};
 }
+pub(crate) use outln;
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
@@ -86,11 +89,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Schema => {
-            out!("{}", scenario::schema::reference());
+            out!("{}{}", scenario::schema::reference(), crate::study::optimize::schema_section());
             Ok(())
         }
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
         Command::Sensitivity(args) => sensitivity(&args),
+        Command::Optimize(args) => optimize::optimize(&args),
         Command::Compare { a, b, out, run } => compare(&a, &b, &out, run),
         Command::Chart { dirs } => {
             for d in &dirs {

@@ -1,9 +1,10 @@
 //! What turns results into files: the result folders ([`output`]), the detail tables
-//! ([`tables`]), the folder lock ([`lock`]) and the charts and pages ([`charts`]). It renders the
+//! ([`tables`]), the folder lock ([`lock`]), an optimisation's folder ([`optimize`]) and the charts and pages ([`charts`]). It renders the
 //! plain data the model and the studies hand it and never runs the model.
 
 pub mod charts;
 pub mod lock;
+pub mod optimize;
 pub mod output;
 pub mod own_plans;
 pub mod tables;

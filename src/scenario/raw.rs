@@ -25,6 +25,9 @@ pub struct RawScenario {
     pub plans: Option<Vec<RawPlan>>,
     /// Read by the sweep study (`study::sweep`), which expands it into variants of the rest of the file.
     pub sweep: Option<toml::Table>,
+    /// Read by the optimisation study (`study::optimize`): decision variables, objective,
+    /// constraints and budget; the rest of the file is the market the decisions are tried in.
+    pub optimize: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,10 +1,11 @@
 //! What runs the model many times: replications in parallel ([`runner`]), sweeps ([`sweep`]),
 //! shards ([`shard`]), paired comparisons ([`compare`]), the episodes' metrics ([`episodes`]),
-//! sensitivity ([`sensitivity`]) and the memory and work guard ([`guard`]).
+//! sensitivity ([`sensitivity`]), optimisation ([`optimize`]) and the memory and work guard ([`guard`]).
 
 pub mod compare;
 pub mod episodes;
 pub mod guard;
+pub mod optimize;
 pub mod runner;
 pub mod sensitivity;
 pub mod shard;

@@ -17,6 +17,7 @@ mod funnel;
 mod html;
 mod inequality;
 pub mod own_plans;
+mod optimize;
 mod payouts;
 mod plans;
 pub mod sweep;
@@ -29,6 +30,7 @@ use rayon::prelude::*;
 pub use episode::{draw_episode, draw_levels};
 pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
 pub use html::{base64_encode, escape_html};
+pub use optimize::draw_optimize;
 pub use sweep::draw_sweep;
 
 /// Width and height in pixels of every chart.
