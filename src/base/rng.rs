@@ -30,6 +30,10 @@ pub enum Kind {
     Churn = 11,
     Ledger = 12,
     Paid = 13,
+    /// A calibration's proposals (`study::calibrate`): entity = particle index, day = generation.
+    Calibrate = 14,
+    /// A forecast's choice of posterior draws (`study::forecast`).
+    Forecast = 15,
 }
 
 /// SplitMix64's finaliser: a bijective mix with full avalanche.
@@ -44,6 +48,13 @@ fn mix(mut z: u64) -> u64 {
 /// The seed of replication `rep` under master seed `seed`.
 pub fn replication_seed(seed: u64, rep: u32) -> u64 {
     mix(mix(seed) ^ (rep as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// The master seed of particle `index` of generation `generation` of a calibration under master
+/// seed `seed`: each particle's simulation has its own seed, so a particle's result does not
+/// depend on which thread ran it or on which other particles ran.
+pub fn particle_seed(seed: u64, generation: u32, index: u32) -> u64 {
+    replication_seed(mix(seed ^ 0x6361_6C69_6272_6174) ^ (generation as u64).wrapping_mul(0xA24B_AED4_963E_E407), index)
 }
 
 /// The stream of one entity on one day of one replication.

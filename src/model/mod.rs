@@ -11,5 +11,6 @@ pub mod ledger;
 pub mod metrics;
 pub mod operators;
 pub mod population;
+pub mod series;
 pub mod sim;
 pub mod square;

@@ -23,6 +23,10 @@ pub struct RawScenario {
     pub subsidies: Option<Vec<RawSubsidy>>,
     /// Read by the sweep study (`study::sweep`), which expands it into variants of the rest of the file.
     pub sweep: Option<toml::Table>,
+    /// Read by the calibration study (`study::calibrate`): parameters, priors, series, budget.
+    pub calibrate: Option<toml::Table>,
+    /// Read by the forecast study (`study::forecast`): days, draws and the decisions compared.
+    pub forecast: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@
 //! (family [`FONT_FAMILY`]), so output is the same on any machine, and drawing the same
 //! input twice gives byte-identical files.
 
+pub mod calibrate;
 mod compare;
 mod creators;
 mod data;
