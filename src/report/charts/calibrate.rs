@@ -61,6 +61,7 @@ pub fn draw_fan(
             .label_style(label_font())
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
+        // Every band first, then every median on top, so no decision's band hides another's median.
         for (i, f) in fans.iter().enumerate() {
             let c = color(i);
             let xs = |k: usize| (f.first_day + k) as f64;
@@ -69,6 +70,10 @@ pub fn draw_fan(
                 poly.extend(f.bands.iter().enumerate().rev().map(|(k, b)| (xs(k), b[lo])));
                 chart.draw_series(std::iter::once(Polygon::new(poly, tint(c, white).mix(0.6).filled())))?;
             }
+        }
+        for (i, f) in fans.iter().enumerate() {
+            let c = color(i);
+            let xs = |k: usize| (f.first_day + k) as f64;
             chart
                 .draw_series(LineSeries::new(f.bands.iter().enumerate().map(|(k, b)| (xs(k), b[2])), c.stroke_width(3)))?
                 .label(format!("{}: median, 50% and 90% bands", f.name))

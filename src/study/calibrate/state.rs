@@ -13,19 +13,24 @@ pub struct Particle {
     /// Proposal index within its generation (names its seed and stream).
     pub index: u32,
     /// Sampler coordinates (log for log-uniform priors).
+    #[serde(with = "bits::vec")]
     pub theta: Vec<f64>,
     /// Normalised importance weight.
+    #[serde(with = "bits::one")]
     pub weight: f64,
+    #[serde(with = "bits::one")]
     pub distance: f64,
     /// Master seed of the particle's simulation.
     pub seed: u64,
     /// Every observed series as this particle simulated it, by day.
+    #[serde(with = "bits::nested")]
     pub series: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Generation {
     /// The tolerance its particles met (none for generation 0, drawn from the prior).
+    #[serde(with = "bits::option")]
     pub tolerance: Option<f64>,
     /// Simulations run to fill it.
     pub simulations: u64,
@@ -57,6 +62,47 @@ pub struct State {
 impl State {
     pub fn new(hash: &str) -> State {
         State { input_hash: hash.to_owned(), generations: vec![], simulations: 0, ended: None }
+    }
+}
+
+/// f64 fields as their IEEE bit patterns (u64, which JSON holds exactly).
+mod bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub mod one {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+            v.to_bits().serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+            u64::deserialize(d).map(f64::from_bits)
+        }
+    }
+    pub mod option {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            v.map(f64::to_bits).serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            Option::<u64>::deserialize(d).map(|b| b.map(f64::from_bits))
+        }
+    }
+    pub mod vec {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>().serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<u64>::deserialize(d).map(|b| b.into_iter().map(f64::from_bits).collect())
+        }
+    }
+    pub mod nested {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+            v.iter().map(|r| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>().serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+            Vec::<Vec<u64>>::deserialize(d).map(|b| b.into_iter().map(|r| r.into_iter().map(f64::from_bits).collect()).collect())
+        }
     }
 }
 
@@ -92,7 +138,7 @@ mod tests {
             index: 3,
             theta: vec![0.1 + 0.2, -1.0 / 3.0, 1e-300],
             weight: std::f64::consts::PI / 7.0,
-            distance: 0.123_456_789_012_345_67,
+            distance: 0.084_901_657_548_271_77,
             seed: u64::MAX,
             series: vec![vec![1.5, 2.0 / 3.0]],
         };
