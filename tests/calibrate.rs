@@ -47,7 +47,15 @@ fn posterior_is_byte_identical_at_one_and_two_threads() {
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let (fa, fb) = (files(&a.path().join("calibrate-small")), files(&b.path().join("calibrate-small")));
-    for name in ["posterior.csv", "summary.csv", "tolerance.csv", "fit.csv", "calibrated.toml", "charts/pairs.png", "index.html"] {
+    for name in [
+        "posterior.csv",
+        "summary.csv",
+        "tolerance.csv",
+        "fit.csv",
+        "calibrated.toml",
+        "charts/pairs.png",
+        "index.html",
+    ] {
         assert!(fa.contains_key(name), "{name} missing");
     }
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
@@ -68,11 +76,7 @@ fn a_stopped_calibration_resumes_to_the_same_bytes() {
     assert!(text(&stopped.stderr).contains("interrupted after generation 1"), "{}", text(&stopped.stderr));
     assert!(parts.path().join("calibrate-small.state.json").is_file(), "state saved");
     assert!(!parts.path().join("calibrate-small").exists(), "no result folder from a stopped run");
-    let resumed = cpsim()
-        .args(["calibrate", SMALL, "--observed", OBS, "--out"])
-        .arg(parts.path())
-        .output()
-        .unwrap();
+    let resumed = cpsim().args(["calibrate", SMALL, "--observed", OBS, "--out"]).arg(parts.path()).output().unwrap();
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     // The resumed run simulates only generations 1 and 2.
     let err = text(&resumed.stderr);
@@ -102,7 +106,8 @@ fn recovers_known_parameters() {
     ];
     for (key, value) in truth {
         let row: Vec<&str> = summary.lines().find(|l| l.starts_with(key)).unwrap().split(',').collect();
-        let (lo, hi, width): (f64, f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap(), row[7].parse().unwrap());
+        let (lo, hi, width): (f64, f64, f64) =
+            (row[5].parse().unwrap(), row[6].parse().unwrap(), row[7].parse().unwrap());
         assert!(lo <= value && value <= hi, "{key}: truth {value} outside the 90% interval {lo} to {hi}\n{summary}");
         assert!(width < 0.95, "{key}: the posterior is as wide as the prior\n{summary}");
     }
@@ -169,7 +174,8 @@ fn refused(file: &str, observed: &str) -> String {
 
 #[test]
 fn bad_observed_files_name_file_line_and_column() {
-    for case in ["not-a-number", "unknown-metric", "outside-calendar", "out-of-order", "short-row", "unknown-category"] {
+    for case in ["not-a-number", "unknown-metric", "outside-calendar", "out-of-order", "short-row", "unknown-category"]
+    {
         let path = format!("tests/fixtures/calibrate/bad/{case}.csv");
         let err = refused(SMALL, &path);
         assert!(err.contains(&path), "{err}");

@@ -43,7 +43,8 @@ impl SeriesKey {
     pub fn parse(name: &str) -> Result<SeriesKey, String> {
         let bad_metric = |m: &str| {
             let names = metric_names();
-            let hint = crate::scenario::schema::closest(m, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)"));
+            let hint =
+                crate::scenario::schema::closest(m, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)"));
             format!("unknown metric `{m}`{}; one of {}", hint.unwrap_or_default(), names.join(", "))
         };
         let (scope, metric) = if let Some(m) = name.strip_prefix("market.") {
@@ -71,12 +72,19 @@ impl SeriesKey {
                 Some(_) => Ok(()),
                 None => {
                     let ids: Vec<&str> = s.categories.iter().map(|c| c.id.as_str()).collect();
-                    let hint = crate::scenario::schema::closest(id, ids.iter().copied()).map(|s| format!(" (did you mean `{s}`?)"));
-                    Err(format!("no category `{id}` in the scenario{}; it has {}", hint.unwrap_or_default(), ids.join(", ")))
+                    let hint = crate::scenario::schema::closest(id, ids.iter().copied())
+                        .map(|s| format!(" (did you mean `{s}`?)"));
+                    Err(format!(
+                        "no category `{id}` in the scenario{}; it has {}",
+                        hint.unwrap_or_default(),
+                        ids.join(", ")
+                    ))
                 }
             },
             // The one place own plans plug in (issue 17): their daily flows, once RepData has them.
-            Scope::Plan(name) => Err(format!("own plan `{name}`: per-plan daily series are not available in this build")),
+            Scope::Plan(name) => {
+                Err(format!("own plan `{name}`: per-plan daily series are not available in this build"))
+            }
         }
     }
 }

@@ -194,7 +194,10 @@ pub fn write(dir: &Path, r: &CalibrationReport) -> Result<(), OutputError> {
         put(tmp, "manifest.json", &manifest(r))?;
         let cdir = tmp.join("charts");
         std::fs::create_dir_all(&cdir).map_err(|source| OutputError::Io { path: cdir.clone(), source })?;
-        let mut pngs = vec![("pairs.png".to_string(), "Posterior: each parameter's weighted histogram and every pair".to_string())];
+        let mut pngs = vec![(
+            "pairs.png".to_string(),
+            "Posterior: each parameter's weighted histogram and every pair".to_string(),
+        )];
         charts::draw_pairs(&cdir.join("pairs.png"), &r.scenario, &r.params, &r.posterior)?;
         pngs.push(("tolerance.png".into(), "Tolerance and median distance per generation".into()));
         charts::draw_tolerance(&cdir.join("tolerance.png"), &r.scenario, &r.generations)?;
@@ -236,7 +239,9 @@ fn page(r: &CalibrationReport, pngs: &[(String, String)]) -> String {
     if let Some(why) = &r.ended {
         let _ = write!(h, "<p><b>Ended early</b>: {}</p>", e(why));
     }
-    h.push_str("<table><tr><th>parameter</th><th>prior</th><th>median</th><th>90% interval</th><th>width / prior</th></tr>");
+    h.push_str(
+        "<table><tr><th>parameter</th><th>prior</th><th>median</th><th>90% interval</th><th>width / prior</th></tr>",
+    );
     for p in &r.params {
         let _ = write!(
             h,

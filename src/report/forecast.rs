@@ -81,13 +81,23 @@ fn forecast_csv(r: &ForecastReport) -> String {
 fn totals_csv(r: &ForecastReport) -> String {
     let mut out = String::from("series,decision,window_total_median,p90_low,p90_high\n");
     for t in &r.totals {
-        let _ = writeln!(out, "{},{},{},{},{}", csv_field(&t.series), csv_field(&t.decision), num(t.median), num(t.lo), num(t.hi));
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{}",
+            csv_field(&t.series),
+            csv_field(&t.decision),
+            num(t.median),
+            num(t.lo),
+            num(t.hi)
+        );
     }
     out
 }
 
 fn paired_csv(r: &ForecastReport) -> String {
-    let mut out = String::from("series,decision,reference,diff_mean,diff_mean_ci95_low,diff_mean_ci95_high,diff_p90_low,diff_p90_high\n");
+    let mut out = String::from(
+        "series,decision,reference,diff_mean,diff_mean_ci95_low,diff_mean_ci95_high,diff_p90_low,diff_p90_high\n",
+    );
     for p in &r.paired {
         let _ = writeln!(
             out,

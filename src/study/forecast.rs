@@ -70,18 +70,29 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
     let text = std::fs::read_to_string(&file).map_err(|source| ScenarioError::Read { path: file.clone(), source })?;
     let raw = scenario::parse_raw(&text).map_err(|e| e.at(&file))?;
     let base = scenario::parse(&text, &stem).map_err(|e| e.at(&file))?;
-    let mut doc: Table =
-        text.parse().map_err(|e: toml::de::Error| ScenarioError::Syntax { path: file.clone(), message: e.to_string() })?;
+    let mut doc: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ScenarioError::Syntax { path: file.clone(), message: e.to_string() })?;
     doc.remove("forecast");
     let table = raw.forecast.unwrap_or_default();
     for k in table.keys().filter(|k| !["days", "draws", "decisions"].contains(&k.as_str())) {
-        return Err(bad(&file, &text, &format!("forecast.{k}"), "unknown key; [forecast] takes days, draws, decisions".into()));
+        return Err(bad(
+            &file,
+            &text,
+            &format!("forecast.{k}"),
+            "unknown key; [forecast] takes days, draws, decisions".into(),
+        ));
     }
     let whole = |key: &str, default: i64| -> Result<u32, CalibrateError> {
         match table.get(key) {
             None => Ok(default as u32),
             Some(Value::Integer(n)) if (1..=3650).contains(n) => Ok(*n as u32),
-            Some(v) => Err(bad(&file, &text, &format!("forecast.{key}"), format!("must be a whole number from 1 to 3650, got {v}"))),
+            Some(v) => Err(bad(
+                &file,
+                &text,
+                &format!("forecast.{key}"),
+                format!("must be a whole number from 1 to 3650, got {v}"),
+            )),
         }
     };
     let days_ahead = days.map_or_else(|| whole("days", 30), Ok)?;
@@ -95,7 +106,9 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
         Some(Value::Array(list)) if !list.is_empty() => {
             for (i, d) in list.iter().enumerate() {
                 let at = format!("forecast.decisions[{i}]");
-                let Value::Table(t) = d else { return Err(bad(&file, &text, &at, "must be a table { name, set }".into())) };
+                let Value::Table(t) = d else {
+                    return Err(bad(&file, &text, &at, "must be a table { name, set }".into()));
+                };
                 let name = match t.get("name") {
                     Some(Value::String(s)) if !s.is_empty() => s.clone(),
                     _ => return Err(bad(&file, &text, &at, "needs a `name`".into())),
@@ -103,10 +116,22 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
                 let set = match t.get("set") {
                     None => vec![],
                     Some(Value::Table(s)) => s.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    Some(v) => return Err(bad(&file, &text, &format!("{at}.set"), format!("must be a table of key = value, got {v}"))),
+                    Some(v) => {
+                        return Err(bad(
+                            &file,
+                            &text,
+                            &format!("{at}.set"),
+                            format!("must be a table of key = value, got {v}"),
+                        ))
+                    }
                 };
                 if let Some(k) = t.keys().find(|k| *k != "name" && *k != "set") {
-                    return Err(bad(&file, &text, &format!("{at}.{k}"), "unknown key; a decision takes name and set".into()));
+                    return Err(bad(
+                        &file,
+                        &text,
+                        &format!("{at}.{k}"),
+                        "unknown key; a decision takes name and set".into(),
+                    ));
                 }
                 if decisions.iter().any(|x: &Decision| x.name == name) {
                     return Err(bad(&file, &text, &format!("{at}.name"), format!("two decisions are named `{name}`")));
@@ -141,8 +166,14 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
 
 /// (keys, [(weight, values)]) of a posterior.csv.
 fn read_posterior(path: &Path) -> Result<(Vec<String>, Vec<(f64, Vec<f64>)>), CalibrateError> {
-    let bad = |line: usize, column: usize, message: String| observed::ObservedError::Bad { path: path.to_owned(), line, column, message };
-    let text = std::fs::read_to_string(path).map_err(|source| observed::ObservedError::Read { path: path.to_owned(), source })?;
+    let bad = |line: usize, column: usize, message: String| observed::ObservedError::Bad {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| observed::ObservedError::Read { path: path.to_owned(), source })?;
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     if head.len() < 5 || head[..4] != ["particle", "seed", "weight", "distance"] {
@@ -151,7 +182,11 @@ fn read_posterior(path: &Path) -> Result<(Vec<String>, Vec<(f64, Vec<f64>)>), Ca
     let keys = head[4..].iter().map(|s| s.to_string()).collect();
     let mut rows = Vec::new();
     for (i, l) in lines.enumerate() {
-        let cells: Vec<f64> = l.split(',').map(|c| c.parse::<f64>()).collect::<Result<_, _>>().map_err(|e| bad(i + 2, 1, e.to_string()))?;
+        let cells: Vec<f64> = l
+            .split(',')
+            .map(|c| c.parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(i + 2, 1, e.to_string()))?;
         if cells.len() != head.len() || !(cells[2] >= 0.0) {
             return Err(bad(i + 2, 1, "a row needs a number >= 0 in every column".into()).into());
         }
@@ -171,12 +206,19 @@ impl Forecast {
     /// The scenario of draw `i` under decision `d`: its seed is the draw's alone, shared by
     /// every decision.
     fn scenario(&self, i: usize, d: usize) -> Result<Scenario, ScenarioError> {
-        let mut t = with_values(&self.doc, &self.keys, &self.draws[i].1)
-            .map_err(|m| ScenarioError::Invalid { path: self.file.clone(), problems: vec![Problem { key: String::new(), message: m, line: None }] })?;
+        let mut t = with_values(&self.doc, &self.keys, &self.draws[i].1).map_err(|m| ScenarioError::Invalid {
+            path: self.file.clone(),
+            problems: vec![Problem { key: String::new(), message: m, line: None }],
+        })?;
         for (k, v) in &self.decisions[d].set {
             let _ = set_path(&mut t, k, v.clone());
         }
-        let mut s = scenario_of(&t, &self.stem, &self.file, &format!("forecast draw {i}, decision `{}`", self.decisions[d].name))?;
+        let mut s = scenario_of(
+            &t,
+            &self.stem,
+            &self.file,
+            &format!("forecast draw {i}, decision `{}`", self.decisions[d].name),
+        )?;
         s.days = self.days_total();
         s.seed = rng::particle_seed(self.seed, u32::MAX, i as u32);
         s.replications = 1;
@@ -222,7 +264,13 @@ pub fn report(f: &Forecast, runs: &Runs) -> ForecastReport {
         for (j, dec) in f.decisions.iter().enumerate() {
             let sums: Vec<f64> = runs.iter().map(|r| window(&r[j][k])).collect();
             let b = band(&sums, &w);
-            totals.push(TotalRow { series: name.clone(), decision: dec.name.clone(), median: b[2], lo: b[0], hi: b[4] });
+            totals.push(TotalRow {
+                series: name.clone(),
+                decision: dec.name.clone(),
+                median: b[2],
+                lo: b[0],
+                hi: b[4],
+            });
             if j > 0 {
                 let diffs: Vec<f64> = runs.iter().map(|r| window(&r[j][k]) - window(&r[0][k])).collect();
                 let b = band(&diffs, &w);
@@ -258,9 +306,14 @@ pub fn report(f: &Forecast, runs: &Runs) -> ForecastReport {
 
 /// The terminal summary: each decision's forecast-window total and the paired differences.
 pub fn table(r: &ForecastReport) -> String {
-    let mut out = format!("forecast of days {} to {} ({} draws)\n", r.days_observed, r.days_observed + r.days_ahead - 1, r.draws);
+    let mut out =
+        format!("forecast of days {} to {} ({} draws)\n", r.days_observed, r.days_observed + r.days_ahead - 1, r.draws);
     for t in &r.totals {
-        let _ = writeln!(out, "{:<36} {:<24} median {:>16.2}  90% {:>14.2} to {:>14.2}", t.series, t.decision, t.median, t.lo, t.hi);
+        let _ = writeln!(
+            out,
+            "{:<36} {:<24} median {:>16.2}  90% {:>14.2} to {:>14.2}",
+            t.series, t.decision, t.median, t.lo, t.hi
+        );
     }
     for p in &r.paired {
         let _ = writeln!(

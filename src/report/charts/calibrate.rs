@@ -75,7 +75,10 @@ pub fn draw_fan(
             let c = color(i);
             let xs = |k: usize| (f.first_day + k) as f64;
             chart
-                .draw_series(LineSeries::new(f.bands.iter().enumerate().map(|(k, b)| (xs(k), b[2])), c.stroke_width(3)))?
+                .draw_series(LineSeries::new(
+                    f.bands.iter().enumerate().map(|(k, b)| (xs(k), b[2])),
+                    c.stroke_width(3),
+                ))?
                 .label(format!("{}: median, 50% and 90% bands", f.name))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
         }
@@ -175,8 +178,18 @@ pub fn draw_pairs(path: &Path, scenario: &str, params: &[ParamRow], post: &[Post
                     h[((z * BINS as f64) as usize).min(BINS - 1)] += p.weight;
                 }
                 let top = h.iter().copied().fold(0.0, f64::max).max(1e-12) * 1.1;
-                let mut c = ChartBuilder::on(area).caption(label(col), font(15.0)).margin(4).x_label_area_size(22).build_cartesian_2d(x0..x1, 0.0..top)?;
-                c.configure_mesh().disable_mesh().y_labels(0).x_labels(4).label_style(font(12.0)).x_label_formatter(&|x| compact(if log(col) { x.exp() } else { *x })).draw()?;
+                let mut c = ChartBuilder::on(area)
+                    .caption(label(col), font(15.0))
+                    .margin(4)
+                    .x_label_area_size(22)
+                    .build_cartesian_2d(x0..x1, 0.0..top)?;
+                c.configure_mesh()
+                    .disable_mesh()
+                    .y_labels(0)
+                    .x_labels(4)
+                    .label_style(font(12.0))
+                    .x_label_formatter(&|x| compact(if log(col) { x.exp() } else { *x }))
+                    .draw()?;
                 let w = (x1 - x0) / BINS as f64;
                 c.draw_series(h.iter().enumerate().map(|(b, v)| {
                     Rectangle::new([(x0 + b as f64 * w, 0.0), (x0 + (b + 1) as f64 * w, *v)], color(0).filled())
@@ -185,7 +198,11 @@ pub fn draw_pairs(path: &Path, scenario: &str, params: &[ParamRow], post: &[Post
                 c.draw_series(std::iter::once(PathElement::new(vec![(m, 0.0), (m, top)], BLACK.stroke_width(2))))?;
             } else {
                 let (y0, y1) = range(row);
-                let mut c = ChartBuilder::on(area).margin(4).x_label_area_size(22).y_label_area_size(40).build_cartesian_2d(x0..x1, y0..y1)?;
+                let mut c = ChartBuilder::on(area)
+                    .margin(4)
+                    .x_label_area_size(22)
+                    .y_label_area_size(40)
+                    .build_cartesian_2d(x0..x1, y0..y1)?;
                 c.configure_mesh()
                     .disable_mesh()
                     .x_labels(4)

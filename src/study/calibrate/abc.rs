@@ -133,8 +133,7 @@ pub fn weights(xs: &[Vec<f64>], prev: &[Vec<f64>], prev_w: &[f64], kernel: &Kern
     let logs: Vec<f64> = xs
         .iter()
         .map(|x| {
-            let terms: Vec<f64> =
-                prev.iter().zip(prev_w).map(|(c, w)| w.ln() + kernel.log_density(x, c)).collect();
+            let terms: Vec<f64> = prev.iter().zip(prev_w).map(|(c, w)| w.ln() + kernel.log_density(x, c)).collect();
             let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             -(m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln())
         })
@@ -179,8 +178,9 @@ pub fn distance(sim: &[Vec<f64>], obs: &[Vec<(u32, f64)>], weights: &[f64]) -> f
         }
         let scale = o.iter().map(|(_, v)| v.abs()).sum::<f64>() / o.len() as f64;
         let scale = if scale > 0.0 { scale } else { 1.0 };
-        let mse = o.iter().map(|(d, v)| ((s.get(*d as usize).copied().unwrap_or(0.0) - v) / scale).powi(2)).sum::<f64>()
-            / o.len() as f64;
+        let mse =
+            o.iter().map(|(d, v)| ((s.get(*d as usize).copied().unwrap_or(0.0) - v) / scale).powi(2)).sum::<f64>()
+                / o.len() as f64;
         total += w * mse;
         wsum += w;
     }

@@ -97,7 +97,8 @@ pub fn read(table: &Table, path: &Path, text: &str) -> Result<Config, ScenarioEr
     };
     const KEYS: [&str; 6] = ["particles", "generations", "quantile", "max_simulations", "params", "series"];
     for k in table.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-        let hint = schema::closest(k, KEYS.iter().copied()).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+        let hint =
+            schema::closest(k, KEYS.iter().copied()).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
         bad(format!("calibrate.{k}"), format!("unknown key{hint}; the table takes {}", KEYS.join(", ")));
     }
     let mut int = |name: &str, default: i64, lo: i64, hi: i64| match table.get(name) {
@@ -157,7 +158,10 @@ pub fn read(table: &Table, path: &Path, text: &str) -> Result<Config, ScenarioEr
                 params.push(Param { key: key.clone(), prior });
             }
         }
-        _ => bad("calibrate.params".into(), "needs a table of parameters to fit, e.g. \"creators.posts_per_day\" = { from = 0.2, to = 1.0 }".into()),
+        _ => bad(
+            "calibrate.params".into(),
+            "needs a table of parameters to fit, e.g. \"creators.posts_per_day\" = { from = 0.2, to = 1.0 }".into(),
+        ),
     }
     let mut series = Vec::new();
     match table.get("series") {

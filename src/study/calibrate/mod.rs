@@ -16,7 +16,7 @@ use crate::report::output::{file_hash, OutputError};
 use crate::scenario::{self, raw::RawScenario, validate, Problem, Recorder, Scenario, ScenarioError};
 use crate::study::sweep::set_path;
 use config::Config;
-use observed::{ObservedError, Observed};
+use observed::{Observed, ObservedError};
 use rayon::prelude::*;
 use state::{Generation, Particle, State};
 use std::path::{Path, PathBuf};
@@ -33,7 +33,9 @@ pub enum CalibrateError {
     Output(#[from] OutputError),
     #[error("{0}")]
     Usage(String),
-    #[error("interrupted after generation {0}: the finished generations are saved; run the same command again to resume")]
+    #[error(
+        "interrupted after generation {0}: the finished generations are saved; run the same command again to resume"
+    )]
     Interrupted(u32),
 }
 
@@ -100,7 +102,13 @@ pub fn load(file: &Path, observed_path: &Path, seed: Option<u64>) -> Result<Cali
         return Err(invalid(file, "sweep", "a calibration takes a scenario without [sweep]".into(), &text).into());
     }
     let Some(table) = raw.calibrate else {
-        return Err(invalid(file, "calibrate", "no [calibrate] table: it names the parameters to fit and their priors".into(), &text).into());
+        return Err(invalid(
+            file,
+            "calibrate",
+            "no [calibrate] table: it names the parameters to fit and their priors".into(),
+            &text,
+        )
+        .into());
     };
     let config = config::read(&table, file, &text)?;
     let observed = observed::read(observed_path, &base)?;
@@ -122,12 +130,19 @@ pub fn load(file: &Path, observed_path: &Path, seed: Option<u64>) -> Result<Cali
             }
         }
     }
-    let mut doc: Table = text.parse().map_err(|e: toml::de::Error| ScenarioError::Syntax { path: file.to_owned(), message: e.to_string() })?;
+    let mut doc: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ScenarioError::Syntax { path: file.to_owned(), message: e.to_string() })?;
     doc.remove("calibrate");
     let keys: Vec<String> = config.params.iter().map(|p| p.key.clone()).collect();
     for end in [0, 1] {
-        let values: Vec<f64> = config.params.iter().map(|p| if end == 0 { p.prior.range().0 } else { p.prior.range().1 }).collect();
-        let what = if end == 0 { "every parameter at the low end of its prior" } else { "every parameter at the high end of its prior" };
+        let values: Vec<f64> =
+            config.params.iter().map(|p| if end == 0 { p.prior.range().0 } else { p.prior.range().1 }).collect();
+        let what = if end == 0 {
+            "every parameter at the low end of its prior"
+        } else {
+            "every parameter at the high end of its prior"
+        };
         let t = with_values(&doc, &keys, &values).map_err(|m| invalid(file, "calibrate.params", m, &text))?;
         scenario_of(&t, &stem, file, what)?;
     }
@@ -160,7 +175,12 @@ impl Calibration {
         self.fit
             .iter()
             .map(|(k, _)| {
-                self.observed.days.iter().zip(&self.observed.values[*k]).filter_map(|(d, v)| Some((*d, (*v)?))).collect()
+                self.observed
+                    .days
+                    .iter()
+                    .zip(&self.observed.values[*k])
+                    .filter_map(|(d, v)| Some((*d, (*v)?)))
+                    .collect()
             })
             .collect()
     }
@@ -172,7 +192,8 @@ impl Calibration {
             "calibration particle {}",
             self.keys().iter().zip(&values).map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
         );
-        let t = with_values(&self.doc, &self.keys(), &values).map_err(|m| invalid(&self.file, "calibrate.params", m, ""))?;
+        let t = with_values(&self.doc, &self.keys(), &values)
+            .map_err(|m| invalid(&self.file, "calibrate.params", m, ""))?;
         let mut s = scenario_of(&t, &self.stem, &self.file, &what)?;
         s.days = self.days;
         s.seed = seed;

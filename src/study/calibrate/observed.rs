@@ -167,7 +167,8 @@ pub fn parse(text: &str, path: &Path, s: &Scenario) -> Result<Observed, Observed
             return Err(bad(ln, col, format!("{} fields, but the header has {}", row.len(), head.len())));
         }
         let (dcol, dtext) = &row[0];
-        let date = Date::parse(dtext).ok_or_else(|| bad(ln, *dcol, format!("`{}` is not a date YYYY-MM-DD", dtext.trim())))?;
+        let date =
+            Date::parse(dtext).ok_or_else(|| bad(ln, *dcol, format!("`{}` is not a date YYYY-MM-DD", dtext.trim())))?;
         if date < first || date > last {
             return Err(bad(
                 ln,
@@ -189,7 +190,14 @@ pub fn parse(text: &str, path: &Path, s: &Scenario) -> Result<Observed, Observed
             match cell.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => values[k].push(Some(v)),
                 _ => {
-                    return Err(bad(ln, *col, format!("`{}`: `{cell}` is not a number >= 0 (leave the cell empty if the day is missing)", names[k])))
+                    return Err(bad(
+                        ln,
+                        *col,
+                        format!(
+                            "`{}`: `{cell}` is not a number >= 0 (leave the cell empty if the day is missing)",
+                            names[k]
+                        ),
+                    ))
                 }
             }
         }
@@ -230,7 +238,8 @@ mod tests {
         assert_eq!(err("date,market.gmv\n2024-03-01,abc\n"), "obs.csv: line 2, column 12: `market.gmv`: `abc` is not a number >= 0 (leave the cell empty if the day is missing)");
         assert!(err("date,market.gvm\n").contains("line 1, column 6: unknown metric `gvm` (did you mean `gmv`?)"));
         assert!(err("date,market.gmv\n2024-02-01,1\n").contains("line 2, column 1: 2024-02-01 is outside"));
-        assert!(err("date,market.gmv\n2024-03-02,1\n2024-03-01,1\n").contains("line 3, column 1: 2024-03-01 does not come after"));
+        assert!(err("date,market.gmv\n2024-03-02,1\n2024-03-01,1\n")
+            .contains("line 3, column 1: 2024-03-01 does not come after"));
         assert!(err("date,market.gmv\n2024-03-02\n").contains("line 2, column 1: 1 fields, but the header has 2"));
         assert!(err("day,market.gmv\n").contains("line 1, column 1: the first column must be `date`"));
         assert!(err("date,category.drama.gmv\n2024-03-01,1\n").contains("no category `drama`"));

@@ -37,14 +37,29 @@ pub fn report(cal: &Calibration, st: &State, observed_file: &str) -> Calibration
             // Widths compared where the prior is uniform (log coordinates for log-uniform).
             let (lo, hi) = p.prior.bounds();
             let width = (p.prior.to_sampler(b[4]) - p.prior.to_sampler(b[0])) / (hi - lo);
-            ParamRow { key: p.key.clone(), prior: p.prior.name(), from, to, median: b[2], lo: b[0], hi: b[4], width_ratio: width }
+            ParamRow {
+                key: p.key.clone(),
+                prior: p.prior.name(),
+                from,
+                to,
+                median: b[2],
+                lo: b[0],
+                hi: b[4],
+                width_ratio: width,
+            }
         })
         .collect();
     let posterior = post
         .particles
         .iter()
         .zip(&naturals)
-        .map(|(p, v)| PosteriorRow { index: p.index, seed: p.seed, weight: p.weight, distance: p.distance, values: v.clone() })
+        .map(|(p, v)| PosteriorRow {
+            index: p.index,
+            seed: p.seed,
+            weight: p.weight,
+            distance: p.distance,
+            values: v.clone(),
+        })
         .collect();
     let generations = st
         .generations

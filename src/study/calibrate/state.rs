@@ -101,7 +101,8 @@ mod bits {
             v.iter().map(|r| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>().serialize(s)
         }
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
-            Vec::<Vec<u64>>::deserialize(d).map(|b| b.into_iter().map(|r| r.into_iter().map(f64::from_bits).collect()).collect())
+            Vec::<Vec<u64>>::deserialize(d)
+                .map(|b| b.into_iter().map(|r| r.into_iter().map(f64::from_bits).collect()).collect())
         }
     }
 }
