@@ -75,7 +75,7 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
         .map_err(|e: toml::de::Error| ScenarioError::Syntax { path: file.clone(), message: e.to_string() })?;
     doc.remove("forecast");
     let table = raw.forecast.unwrap_or_default();
-    for k in table.keys().filter(|k| !["days", "draws", "decisions"].contains(&k.as_str())) {
+    if let Some(k) = table.keys().find(|k| !["days", "draws", "decisions"].contains(&k.as_str())) {
         return Err(bad(
             &file,
             &text,
@@ -165,6 +165,7 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
 }
 
 /// (keys, [(weight, values)]) of a posterior.csv.
+#[allow(clippy::type_complexity)]
 fn read_posterior(path: &Path) -> Result<(Vec<String>, Vec<(f64, Vec<f64>)>), CalibrateError> {
     let bad = |line: usize, column: usize, message: String| observed::ObservedError::Bad {
         path: path.to_owned(),
@@ -187,7 +188,7 @@ fn read_posterior(path: &Path) -> Result<(Vec<String>, Vec<(f64, Vec<f64>)>), Ca
             .map(|c| c.parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|e| bad(i + 2, 1, e.to_string()))?;
-        if cells.len() != head.len() || !(cells[2] >= 0.0) {
+        if cells.len() != head.len() || cells[2].is_nan() || cells[2] < 0.0 {
             return Err(bad(i + 2, 1, "a row needs a number >= 0 in every column".into()).into());
         }
         rows.push((cells[2], cells[4..].to_vec()));

@@ -29,6 +29,7 @@ pub fn weighted_cov(xs: &[Vec<f64>], w: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
 
 /// The lower Cholesky factor of a symmetric matrix, with a small ridge added to the diagonal
 /// when the matrix is not positive definite (a generation whose particles lie on a line).
+#[allow(clippy::needless_range_loop)] // the triangular recurrences read clearest by index
 pub fn cholesky(m: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let d = m.len();
     let scale = (0..d).map(|i| m[i][i].abs()).fold(0.0, f64::max).max(1e-300);
@@ -76,6 +77,7 @@ impl Kernel {
     }
 
     /// `log K(x | centre)` up to a constant shared by every centre (so it cancels in weights).
+    #[allow(clippy::needless_range_loop)]
     pub fn log_density(&self, x: &[f64], centre: &[f64]) -> f64 {
         // Solve L y = x - centre; the exponent is -|y|^2 / 2.
         let d = x.len();
@@ -105,6 +107,7 @@ pub const MAX_TRIES: u32 = 1000;
 /// One proposal: a point in sampler coordinates (uniform prior box `bounds`) and its parent.
 /// Generation 0 draws from the prior; later ones pick a parent by weight and perturb it.
 /// Drawn from the stream of (seed, generation, index) alone, so it is the same on any thread.
+#[allow(clippy::type_complexity)]
 pub fn propose(
     seed: u64,
     generation: u32,
