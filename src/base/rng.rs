@@ -32,6 +32,10 @@ pub enum Kind {
     Paid = 13,
     /// Traits of an own plan's title (`model::own`), by the plan's index in `[[plans]]`.
     OwnTitle = 14,
+    /// A calibration's proposals (`study::calibrate`): entity = particle index, day = generation.
+    Calibrate = 15,
+    /// A forecast's choice of posterior draws (`study::forecast`).
+    Forecast = 16,
 }
 
 /// SplitMix64's finaliser: a bijective mix with full avalanche.
@@ -46,6 +50,13 @@ fn mix(mut z: u64) -> u64 {
 /// The seed of replication `rep` under master seed `seed`.
 pub fn replication_seed(seed: u64, rep: u32) -> u64 {
     mix(mix(seed) ^ (rep as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// The master seed of particle `index` of generation `generation` of a calibration under master
+/// seed `seed`: each particle's simulation has its own seed, so a particle's result does not
+/// depend on which thread ran it or on which other particles ran.
+pub fn particle_seed(seed: u64, generation: u32, index: u32) -> u64 {
+    replication_seed(mix(seed ^ 0x6361_6C69_6272_6174) ^ (generation as u64).wrapping_mul(0xA24B_AED4_963E_E407), index)
 }
 
 /// The stream of one entity on one day of one replication.

@@ -59,6 +59,16 @@ pub enum Command {
     /// constraints, budget of runs): coarse-to-fine grids raced on paired intervals with common
     /// random numbers; results in OUT/optimize-<stem>/, resumable after an interruption
     Optimize(OptimizeArgs),
+    /// Fit the parameters of a scenario's [calibrate] table to observed daily data by ABC-SMC;
+    /// the posterior, fit charts and a calibrated scenario go to OUT/calibrate-<stem>/
+    Calibrate(CalibrateArgs),
+    /// Run posterior draws of a calibration forward past the observed window under the
+    /// decisions of its [forecast] table, paired on the same draws and seeds; results go to
+    /// OUT/forecast-<stem>/
+    Forecast(ForecastArgs),
+    /// Print replication 0 of a scenario as an observed-data CSV (synthetic data for
+    /// calibration tests and examples)
+    Synthesize(SynthesizeArgs),
     /// Join the shards of a run (OUT/<stem>.shards) into the results of the run without shards
     Merge {
         /// Shard folders, each `<stem>.shards` as written by `run --shard`
@@ -173,4 +183,76 @@ pub struct OptimizeArgs {
     /// Print nothing but errors
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Scenario file (TOML) with a [calibrate] table
+    pub file: PathBuf,
+    /// Observed daily data (CSV: date, then one column per series)
+    #[arg(long)]
+    pub observed: PathBuf,
+    /// Output folder; results go to OUT/calibrate-<file stem>/, the saved state beside it
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Override the master seed every particle's seed derives from
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Start again, ignoring a saved state of an earlier run of the same inputs
+    #[arg(long)]
+    pub fresh: bool,
+    /// Print nothing but errors
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ForecastArgs {
+    /// A calibration's result folder (OUT/calibrate-<stem>)
+    pub dir: PathBuf,
+    /// Days to forecast past the observed window (default: [forecast] days, else 30)
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Posterior draws (default: [forecast] draws, else 50)
+    #[arg(long)]
+    pub draws: Option<u32>,
+    /// Output folder (default: the folder holding the calibration)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthesizeArgs {
+    /// Scenario file (TOML)
+    pub file: PathBuf,
+    /// Series to write, comma-separated (market.gmv, category.short_drama.opens, ...)
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub series: Vec<String>,
+    /// Days to write from day 0 (default: the scenario's days)
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Override the master seed
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// A rayon pool of `threads` workers (default: all cores).
+pub(super) fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
+    if threads == Some(0) {
+        return Err(CliError::Usage("--threads must be at least 1".into()));
+    }
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n);
+    }
+    builder.build().map_err(|e| CliError::Threads(e.to_string()))
 }

@@ -13,9 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 mod args;
+mod calibrate;
 mod optimize;
 
-pub use args::{Cli, Command, OptimizeArgs, RunArgs, RunOptions, SensitivityArgs};
+pub use args::{
+    CalibrateArgs, Cli, Command, ForecastArgs, OptimizeArgs, RunArgs, RunOptions, SensitivityArgs, SynthesizeArgs,
+};
 
 /// Prints to stdout, ignoring a closed pipe (`cpsim schema | head` must not panic).
 macro_rules! outln {
@@ -47,6 +50,8 @@ pub enum CliError {
     Shard(#[from] ShardError),
     #[error("cannot start the thread pool: {0}")]
     Threads(String),
+    #[error(transparent)]
+    Calibrate(#[from] crate::study::calibrate::CalibrateError),
     #[error("interrupted: finished results were kept, nothing half-written; run the same command again to resume")]
     Interrupted,
 }
@@ -57,6 +62,8 @@ impl CliError {
         match self {
             CliError::Scenario(_) | CliError::Output(_) | CliError::Usage(_) | CliError::Shard(_) => 2,
             CliError::Threads(_) => 1,
+            CliError::Calibrate(crate::study::calibrate::CalibrateError::Interrupted(_)) => 130,
+            CliError::Calibrate(_) => 2,
             CliError::Interrupted => 130,
         }
     }
@@ -92,6 +99,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             out!("{}{}", scenario::schema::reference(), crate::study::optimize::schema_section());
             Ok(())
         }
+        Command::Calibrate(args) => calibrate::calibrate(&args),
+        Command::Forecast(args) => calibrate::forecast(&args),
+        Command::Synthesize(args) => calibrate::synthesize(&args),
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Optimize(args) => optimize::optimize(&args),

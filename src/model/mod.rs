@@ -14,5 +14,6 @@ pub mod operators;
 pub mod own;
 pub mod population;
 pub mod prior;
+pub mod series;
 pub mod sim;
 pub mod square;

@@ -2,7 +2,9 @@
 //! ([`tables`]), the folder lock ([`lock`]), an optimisation's folder ([`optimize`]) and the charts and pages ([`charts`]). It renders the
 //! plain data the model and the studies hand it and never runs the model.
 
+pub mod calibrate;
 pub mod charts;
+pub mod forecast;
 pub mod lock;
 pub mod optimize;
 pub mod output;

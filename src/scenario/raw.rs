@@ -28,6 +28,10 @@ pub struct RawScenario {
     /// Read by the optimisation study (`study::optimize`): decision variables, objective,
     /// constraints and budget; the rest of the file is the market the decisions are tried in.
     pub optimize: Option<toml::Table>,
+    /// Read by the calibration study (`study::calibrate`): parameters, priors, series, budget.
+    pub calibrate: Option<toml::Table>,
+    /// Read by the forecast study (`study::forecast`): days, draws and the decisions compared.
+    pub forecast: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,8 +2,10 @@
 //! shards ([`shard`]), paired comparisons ([`compare`]), the episodes' metrics ([`episodes`]),
 //! sensitivity ([`sensitivity`]), optimisation ([`optimize`]) and the memory and work guard ([`guard`]).
 
+pub mod calibrate;
 pub mod compare;
 pub mod episodes;
+pub mod forecast;
 pub mod guard;
 pub mod optimize;
 pub mod runner;

@@ -7,6 +7,7 @@
 //! (family [`FONT_FAMILY`]), so output is the same on any machine, and drawing the same
 //! input twice gives byte-identical files.
 
+pub mod calibrate;
 mod compare;
 mod creators;
 mod data;
@@ -16,8 +17,8 @@ mod font;
 mod funnel;
 mod html;
 mod inequality;
-pub mod own_plans;
 mod optimize;
+pub mod own_plans;
 mod payouts;
 mod plans;
 pub mod sweep;

@@ -1,0 +1,196 @@
+//! `cpsim calibrate`, `forecast` and `synthesize` through the binary: byte-identical posteriors
+//! at 1 and 2 threads, a stopped calibration resumed to the bytes of an uninterrupted one, a
+//! small parameter recovery with fixed seeds, a paired forecast, and every kind of bad observed
+//! file refused with its file, line and column (exit 2, nothing written).
+
+mod common;
+
+use common::{cpsim, text, tmp, ROOT};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const SMALL: &str = "tests/fixtures/calibrate/small.toml";
+const TINY: &str = "tests/fixtures/calibrate/tiny.toml";
+const OBS: &str = "tests/fixtures/calibrate/observed-14.csv";
+
+/// Every file under `dir` (relative path -> bytes).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn calibrate(file: &str, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> std::process::Output {
+    let mut cmd = cpsim();
+    cmd.args(["calibrate", file, "--observed", OBS, "--quiet", "--out"]).arg(out).args(extra);
+    if let Some((k, v)) = env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn posterior_is_byte_identical_at_one_and_two_threads() {
+    let (a, b) = (tmp(), tmp());
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        let o = calibrate(SMALL, dir.path(), &["--threads", threads], None);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let (fa, fb) = (files(&a.path().join("calibrate-small")), files(&b.path().join("calibrate-small")));
+    for name in [
+        "posterior.csv",
+        "summary.csv",
+        "tolerance.csv",
+        "fit.csv",
+        "calibrated.toml",
+        "charts/pairs.png",
+        "index.html",
+    ] {
+        assert!(fa.contains_key(name), "{name} missing");
+    }
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 and 2 threads");
+    }
+    let tol = String::from_utf8(fa["tolerance.csv"].clone()).unwrap();
+    assert_eq!(tol.lines().count(), 4, "three generations:\n{tol}");
+}
+
+#[test]
+fn a_stopped_calibration_resumes_to_the_same_bytes() {
+    let (whole, parts) = (tmp(), tmp());
+    let o = calibrate(SMALL, whole.path(), &[], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stopped = calibrate(SMALL, parts.path(), &[], Some(("CPSIM_STOP_AFTER_GENERATION", "1")));
+    assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
+    assert!(text(&stopped.stderr).contains("interrupted after generation 1"), "{}", text(&stopped.stderr));
+    assert!(parts.path().join("calibrate-small.state.json").is_file(), "state saved");
+    assert!(!parts.path().join("calibrate-small").exists(), "no result folder from a stopped run");
+    let resumed = cpsim().args(["calibrate", SMALL, "--observed", OBS, "--out"]).arg(parts.path()).output().unwrap();
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    // The resumed run simulates only generations 1 and 2.
+    let err = text(&resumed.stderr);
+    assert!(!err.contains("generation 0 done"), "generation 0 was run again:\n{err}");
+    assert!(err.contains("generation 2 done"), "{err}");
+    let (fw, fp) = (files(&whole.path().join("calibrate-small")), files(&parts.path().join("calibrate-small")));
+    assert_eq!(fw.keys().collect::<Vec<_>>(), fp.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fw {
+        assert!(bytes == &fp[name], "{name} differs between a resumed and an uninterrupted run");
+    }
+}
+
+/// Parameter recovery at CI scale: data made by cpsim from known values (tiny.toml's own), a
+/// calibration from wide priors with fixed seeds; each true value must lie in its 90% interval
+/// and every interval must be narrower than its prior.
+#[test]
+fn recovers_known_parameters() {
+    let out = tmp();
+    let o = calibrate(TINY, out.path(), &[], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let summary = std::fs::read_to_string(out.path().join("calibrate-tiny/summary.csv")).unwrap();
+    let truth = [
+        ("creators.posts_per_day", 0.6),
+        ("platform.feed_supply", 300_000.0),
+        ("categories.short_drama.ctr", 0.02),
+        ("categories.short_drama.p_pay", 0.05),
+    ];
+    for (key, value) in truth {
+        let row: Vec<&str> = summary.lines().find(|l| l.starts_with(key)).unwrap().split(',').collect();
+        let (lo, hi, width): (f64, f64, f64) =
+            (row[5].parse().unwrap(), row[6].parse().unwrap(), row[7].parse().unwrap());
+        assert!(lo <= value && value <= hi, "{key}: truth {value} outside the 90% interval {lo} to {hi}\n{summary}");
+        assert!(width < 0.95, "{key}: the posterior is as wide as the prior\n{summary}");
+    }
+}
+
+#[test]
+fn forecast_pairs_decisions_on_the_same_draws() {
+    let out = tmp();
+    let o = calibrate(SMALL, out.path(), &[], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dir = out.path().join("calibrate-small");
+    let f = cpsim().args(["forecast", "--quiet", "--days", "10", "--draws", "6"]).arg(&dir).output().unwrap();
+    assert!(f.status.success(), "{}", text(&f.stderr));
+    let fdir = out.path().join("forecast-small");
+    let csv = std::fs::read_to_string(fdir.join("forecast.csv")).unwrap();
+    // 5 series x 2 decisions x (14 observed + 10 forecast days), and a header.
+    assert_eq!(csv.lines().count(), 1 + 5 * 2 * 24);
+    let paired = std::fs::read_to_string(fdir.join("paired.csv")).unwrap();
+    let imp: Vec<&str> = paired.lines().find(|l| l.starts_with("market.impressions,")).unwrap().split(',').collect();
+    assert_eq!(imp[1], "feed 450 000");
+    assert!(fdir.join("charts/fan-market.gmv.png").is_file());
+    // Same bytes at another thread count.
+    let again = tmp();
+    let g = cpsim()
+        .args(["forecast", "--quiet", "--days", "10", "--draws", "6", "--threads", "1", "--out"])
+        .arg(again.path())
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", text(&g.stderr));
+    let (fa, fb) = (files(&fdir), files(&again.path().join("forecast-small")));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 thread and all");
+    }
+}
+
+#[test]
+fn synthesize_writes_a_labelled_observed_file() {
+    let o = cpsim().args(["synthesize", TINY, "--series", "market.gmv,market.clips", "--days", "3"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let t = text(&o.stdout);
+    assert!(t.starts_with("# SYNTHETIC DATA"), "{t}");
+    assert_eq!(t.lines().filter(|l| !l.starts_with('#')).count(), 4);
+    // The committed observed file is replication 0 of tiny.toml, its first 14 days.
+    let o = cpsim()
+        .args(["synthesize", TINY, "--series"])
+        .arg("market.clips,market.impressions,category.short_drama.opens,category.short_drama.payers,market.gmv")
+        .args(["--days", "14"])
+        .output()
+        .unwrap();
+    let committed = std::fs::read_to_string(Path::new(ROOT).join(OBS)).unwrap();
+    let data = |s: &str| s.lines().filter(|l| !l.starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(data(&text(&o.stdout)), data(&committed));
+}
+
+fn refused(file: &str, observed: &str) -> String {
+    let out = tmp();
+    let o = cpsim().args(["calibrate", file, "--observed", observed, "--out"]).arg(out.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "exit 2 for {observed}: {}", text(&o.stderr));
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "nothing written for {observed}");
+    text(&o.stderr)
+}
+
+#[test]
+fn bad_observed_files_name_file_line_and_column() {
+    for case in ["not-a-number", "unknown-metric", "outside-calendar", "out-of-order", "short-row", "unknown-category"]
+    {
+        let path = format!("tests/fixtures/calibrate/bad/{case}.csv");
+        let err = refused(SMALL, &path);
+        assert!(err.contains(&path), "{err}");
+        insta::with_settings!({ description => format!("stderr of `cpsim calibrate {SMALL} --observed {path}`"), omit_expression => true }, {
+            insta::assert_snapshot!(format!("observed_{case}"), err);
+        });
+    }
+    let err = refused(SMALL, "tests/fixtures/calibrate/no-such-file.csv");
+    assert!(err.contains("cannot read observed data file tests/fixtures/calibrate/no-such-file.csv"), "{err}");
+}
+
+#[test]
+fn bad_calibrate_table_names_every_key() {
+    let err = refused("tests/fixtures/calibrate/bad-config.toml", OBS);
+    insta::with_settings!({ description => "stderr of `cpsim calibrate tests/fixtures/calibrate/bad-config.toml`", omit_expression => true }, {
+        insta::assert_snapshot!("calibrate_bad_config", err);
+    });
+}
