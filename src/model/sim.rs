@@ -154,9 +154,16 @@ impl<'s> World<'s> {
     }
 
     /// Runs every day and returns the replication's results.
-    pub fn run(mut self) -> RepResult {
+    pub fn run(self) -> RepResult {
+        self.run_with(&|_| {})
+    }
+
+    /// Runs every day, calling `on_day` with each day done (a progress bar's hook: the model
+    /// knows no terminal), and returns the replication's results.
+    pub fn run_with(mut self, on_day: &dyn Fn(u32)) -> RepResult {
         for day in 0..self.s.days {
             self.step(day);
+            on_day(day);
         }
         self.finish()
     }
@@ -517,8 +524,13 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
 
 /// Runs replication `rep` of a scenario.
 pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
+    run_replication_with(s, rep, detail, &|_| {})
+}
+
+/// Runs replication `rep` of a scenario, calling `on_day` after each simulated day.
+pub fn run_replication_with(s: &Scenario, rep: u32, detail: bool, on_day: &dyn Fn(u32)) -> RepResult {
     let seed = rng::replication_seed(s.seed, rep);
-    World::new(s, seed, detail).run()
+    World::new(s, seed, detail).run_with(on_day)
 }
 
 #[cfg(test)]
