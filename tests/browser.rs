@@ -184,7 +184,7 @@ async fn pages_render_in_headless_chromium() {
         }
     }
 
-    let page = out.join("sw/sweep.html");
+    let page = out.join("sw/charts/sweep.html");
     let v = inspect(&c, &page).await;
     check_common(&page, &v, 1);
     let text = v["text"].as_str().unwrap();
