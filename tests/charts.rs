@@ -184,15 +184,18 @@ fn draw_compare_writes_png_and_html() {
     let dirs: Vec<PathBuf> = ["small", "alt", "empty"].iter().map(|n| fixture(n)).collect();
     let out = tmp.path().join("cmp");
     let paths = draw_compare(&dirs, &out).unwrap();
-    assert_eq!(paths, vec![out.join("compare.png"), out.join("compare.html")]);
+    // Each scenario after the first against the first (unpaired: these folders hold no
+    // replications.csv).
+    assert_eq!(paths, vec![out.join("compare.png"), out.join("compare_S3.png"), out.join("compare.html")]);
     let (w, h) = png_size(&fs::read(&paths[0]).unwrap());
     assert_eq!(w, CHART_SIZE.0);
     assert!(h >= CHART_SIZE.1);
-    let html = fs::read_to_string(&paths[1]).unwrap();
+    let html = fs::read_to_string(&paths[2]).unwrap();
     assert!(html.contains("抖音 2024 基线"));
+    assert!(html.contains("unpaired") && !html.contains("NaN"));
     assert!(html.contains("微信 高佣金 &amp; 补贴"));
     assert!(html.contains("<th>S3</th>"));
-    assert_eq!(html.matches("data:image/png;base64,").count(), 1);
+    assert_eq!(html.matches("data:image/png;base64,").count(), 2);
     // Deterministic too.
     let again = tmp.path().join("cmp2");
     let paths2 = draw_compare(&dirs, &again).unwrap();

@@ -231,7 +231,7 @@ fn compare_writes_episode_csv_and_chart() {
         v
     };
     assert_eq!(names(&out), ["compare-tiny-vs-tiny-b"]);
-    assert_eq!(names(&folder), ["episode.csv", "episode.png", "episode_levels.png", "paired.csv"]);
+    assert_eq!(names(&folder), ["compare.html", "compare.png", "episode.csv", "episode_levels.png", "paired.csv"]);
     let csv = std::fs::read_to_string(folder.join("episode.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert!(header.starts_with("metric,unit,a_mean,a_ci95_low,a_ci95_high,b_mean"), "{header}");

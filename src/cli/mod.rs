@@ -188,6 +188,21 @@ fn up_to_date(dir: &Path, st: &Study, v: usize) -> bool {
         && dir.join("summary.csv").is_file()
 }
 
+/// A bar over simulated days (every replication's), with the replications done in its message.
+fn day_progress(days: u64, replications: usize, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(days);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {percent:>3}% of simulated days, {msg}, {elapsed} elapsed, ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("0/{replications} replications"));
+    bar
+}
+
 fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();
@@ -234,15 +249,18 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
             !(st.is_sweep() && up_to_date(&target(&args.out, st, u.variant), st, u.variant))
         })
         .collect();
-    let bar = progress(todo.len() as u64, args.quiet);
+    let bar = day_progress(runner::days(&studies, &todo), todo.len(), args.quiet);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let started = std::time::Instant::now();
     pool.install(|| {
-        runner::run_units(
+        runner::run_units_by_day(
             &studies,
             &todo,
             &STOP,
+            &|| bar.inc(1),
             &|_, _| {
-                bar.inc(1);
+                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.set_message(format!("{k}/{} replications", todo.len()));
                 Ok::<(), CliError>(())
             },
             &|k, v, reps| {
@@ -274,7 +292,8 @@ fn run_scenarios(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     if !args.quiet {
-        eprintln!("{} replications run in {:.1} s", todo.len(), started.elapsed().as_secs_f64());
+        let n = todo.len();
+        eprintln!("{n} replication{} run in {:.1} s", if n == 1 { "" } else { "s" }, started.elapsed().as_secs_f64());
     }
     Ok(())
 }
@@ -327,15 +346,17 @@ fn run_shard(
 ) -> Result<(), CliError> {
     let mine: Vec<Unit> = all.iter().enumerate().filter(|(i, _)| spec.owns(*i)).map(|(_, u)| *u).collect();
     let collected: Mutex<Vec<(Unit, RepData)>> = Mutex::new(Vec::new());
-    let bar = progress(mine.len() as u64, args.quiet);
+    let bar = day_progress(runner::days(studies, &mine), mine.len(), args.quiet);
     pool.install(|| {
-        runner::run_units(
+        runner::run_units_by_day(
             studies,
             &mine,
             &STOP,
+            &|| bar.inc(1),
             &|u, d| {
-                collected.lock().unwrap_or_else(|e| e.into_inner()).push((u, d.clone()));
-                bar.inc(1);
+                let mut c = collected.lock().unwrap_or_else(|e| e.into_inner());
+                c.push((u, d.clone()));
+                bar.set_message(format!("{}/{} replications", c.len(), mine.len()));
                 Ok::<(), CliError>(())
             },
             &|_, _, _| Ok(()),
@@ -452,39 +473,59 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
     // The episode metrics (docs/VALIDATION.md): per category, per landing, attempts, titles.
     let (sa, sb) = (&studies[0].variants[0].scenario, &studies[1].variants[0].scenario);
     let ep_rows = crate::study::episodes::paired(sa, &side(0), sb, &side(1));
-    let title = format!("A {}, B {}", sa.name, sb.name);
+    let title = format!("B = {}  vs  A = {}", sb.name, sa.name);
+    let changes = crate::report::charts::paired::ordered(&crate::study::compare::series(sa, &side(0), sb, &side(1)));
     // Written whole or not at all, like a run's result folder.
     output::write_atomically(&dir, |tmp| {
         output::put(tmp, "paired.csv", &crate::study::compare::csv(&rows))?;
         output::put(tmp, "episode.csv", &crate::study::episodes::csv(&ep_rows))?;
-        crate::report::charts::draw_episode(&ep_rows, &title, &tmp.join("episode.png"))?;
+        crate::report::charts::paired::draw(&changes, &title, &tmp.join("compare.png"))?;
+        crate::report::charts::write_paired_page(
+            &sa.name,
+            &sb.name,
+            &changes,
+            &tmp.join("compare.png"),
+            &tmp.join("compare.html"),
+        )?;
         crate::report::charts::draw_levels(&ep_rows, &title, &tmp.join("episode_levels.png"))?;
         Ok(())
     })?;
     let path = dir.join("paired.csv");
+    print_changes(&changes);
     outln!(
-        "{:<22} {:>16} {:>16} {:>16} {:>33} {:>9}",
-        "metric",
-        "A",
-        "B",
-        "B - A",
-        "95% interval of B - A",
-        "var. red."
+        "written to {}, episode.csv, compare.png, compare.html and episode_levels.png in {}",
+        path.display(),
+        dir.display()
     );
-    for r in rows.iter().filter(|r| r.metric != "entry_earnings_warmup") {
+    Ok(())
+}
+
+/// The terminal table of a comparison: the reader's name of each metric, A, B and the change with
+/// its interval (paired), labelled and formatted by `report::labels`; no "NaN" ever.
+fn print_changes(changes: &[crate::report::charts::paired::Change]) {
+    use crate::report::labels;
+    let n = changes.iter().map(|c| c.n).min().unwrap_or(0);
+    if n < 2 {
+        outln!("{}", labels::one_replication_wording());
+    } else {
+        outln!("change of B from A with its {} (paired)", labels::interval_wording(n));
+    }
+    outln!("{:<44} {:>18} {:>18}  {}", "metric", "A", "B", "change of B from A");
+    let mut group = "";
+    for c in changes {
+        if c.group != group {
+            group = &c.group;
+            outln!("{group}");
+        }
+        let name: String = labels::short_label(&c.metric).chars().take(42).collect();
         outln!(
-            "{:<22} {:>16.2} {:>16.2} {:>16.2} {:>16.2} {:>16.2} {:>8.1}x",
-            r.metric,
-            r.a.mean,
-            r.b.mean,
-            r.diff.mean,
-            r.diff.lo,
-            r.diff.hi,
-            r.variance_reduction
+            "  {:<42} {:>18} {:>18}  {}",
+            name,
+            labels::format_metric(&c.metric, c.unit, c.a_mean, n > 1),
+            labels::format_metric(&c.metric, c.unit, c.b_mean, n > 1),
+            c.text()
         );
     }
-    outln!("written to {}, episode.csv, episode.png and episode_levels.png", path.display());
-    Ok(())
 }
 
 fn sensitivity(a: &SensitivityArgs) -> Result<(), CliError> {

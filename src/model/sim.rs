@@ -143,9 +143,16 @@ impl<'s> World<'s> {
     }
 
     /// Runs every day and returns the replication's results.
-    pub fn run(mut self) -> RepResult {
+    pub fn run(self) -> RepResult {
+        self.run_with(&|_| {})
+    }
+
+    /// Runs every day, calling `on_day` with each day done (a progress bar's hook: the model
+    /// knows no terminal), and returns the replication's results.
+    pub fn run_with(mut self, on_day: &dyn Fn(u32)) -> RepResult {
         for day in 0..self.s.days {
             self.step(day);
+            on_day(day);
         }
         self.finish()
     }
@@ -556,11 +563,17 @@ pub fn initial_titles(s: &Scenario) -> Vec<u32> {
 
 /// Runs replication `rep` of a scenario, its burn-in first.
 pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
+    run_replication_with(s, rep, detail, &|_| {})
+}
+
+/// Runs replication `rep` of a scenario, calling `on_day` after each simulated day (burn-in
+/// days included).
+pub fn run_replication_with(s: &Scenario, rep: u32, detail: bool, on_day: &dyn Fn(u32)) -> RepResult {
     let seed = rng::replication_seed(s.seed, rep);
     let extended = burn_in::extend(s);
     let mut w = World::new(&extended, seed, detail);
     w.report_from = s.burn_in_days;
-    w.run()
+    w.run_with(on_day)
 }
 
 #[cfg(test)]

@@ -234,14 +234,14 @@ fn summary_json(s: &Scenario, per_rep: &[Vec<f64>], prov: &Provenance) -> String
 }
 
 fn replications_csv(reps: &[RepData], per_rep: &[Vec<f64>]) -> String {
-    let mut out = String::from("replication,seed");
+    let mut out = String::from("replication,seed,seed_hex");
     for (name, _) in METRICS {
         out.push(',');
         out.push_str(name);
     }
     out.push('\n');
     for (r, m) in reps.iter().zip(per_rep) {
-        let _ = write!(out, "{},{}", r.replication, r.seed);
+        let _ = write!(out, "{},{},{}", r.replication, r.seed, seed_hex(r.seed));
         for (k, (_, unit)) in METRICS.iter().enumerate() {
             let cell = match unit {
                 Unit::Count if m[k].is_finite() => format!("{}", m[k] as i64),
@@ -314,6 +314,12 @@ fn daily_csv(s: &Scenario, reps: &[RepData]) -> String {
     out
 }
 
+/// A seed as text a spreadsheet keeps exact: `0x` and 16 hex digits (its decimal form, beyond
+/// 2^53, is read as a float and rounded).
+pub fn seed_hex(seed: u64) -> String {
+    format!("0x{seed:016x}")
+}
+
 fn manifest_json(s: &Scenario, reps: &[RepData], prov: &Provenance) -> String {
     let cats: Vec<Value> = s.categories.iter().map(|c| json!({ "id": c.id, "name": c.name })).collect();
     let v = json!({
@@ -324,6 +330,9 @@ fn manifest_json(s: &Scenario, reps: &[RepData], prov: &Provenance) -> String {
         "seed": s.seed,
         "replications": reps.len(),
         "replication_seeds": reps.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        // The same seeds as text: a spreadsheet or a JavaScript reader turns a u64 beyond 2^53
+        // into a float and loses its last digits.
+        "replication_seeds_hex": reps.iter().map(|r| seed_hex(r.seed)).collect::<Vec<_>>(),
         "start_date": s.start.to_string(),
         "days": s.days,
         "burn_in_days": s.burn_in_days,
@@ -346,14 +355,36 @@ pub fn read_summary(dir: &Path) -> Result<Vec<[String; 6]>, OutputError> {
         .collect())
 }
 
-/// The line a user sees after a run: GMV with its interval, payouts, creators paid.
+/// The line a user sees after a run: GMV with its interval (or the word that one replication
+/// has none), commission settled, creators paid, labelled and formatted by [`crate::report::labels`].
 pub fn headline(dir: &Path) -> Option<String> {
+    use crate::report::labels::{self, format_interval, with_unit};
     let rows = read_summary(dir).ok()?;
-    let get = |m: &str| rows.iter().find(|r| r[0] == m);
-    let (g, p, c) = (get("gmv")?, get("commission_settled")?, get("creators_paid")?);
+    let n = fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|m| m["replications"].as_u64())
+        .unwrap_or(0) as usize;
+    let value = |m: &str| -> Option<(f64, f64, f64, Unit)> {
+        let r = rows.iter().find(|r| r[0] == m)?;
+        let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        Some((num(&r[2]), num(&r[4]), num(&r[5]), labels::unit_from_name(&r[1])?))
+    };
+    let show = |m: &str, x: f64, u: Unit| with_unit(x, labels::metric_format(m, u), n > 1);
+    let (g, p, c) = (value("gmv")?, value("commission_settled")?, value("creators_paid")?);
+    let interval = if n > 1 {
+        format!("{}: {}", labels::interval_wording(n), format_interval("gmv", g.3, g.1, g.2, n))
+    } else {
+        labels::one_replication_wording().to_string()
+    };
     Some(format!(
-        "GMV {} RMB (95% CI {} to {}), payouts settled {} RMB, creators paid {}",
-        g[2], g[4], g[5], p[2], c[2]
+        "{} {} ({interval}), {} {}, {} {}",
+        labels::short_label("gmv"),
+        show("gmv", g.0, g.3),
+        labels::short_label("commission_settled").to_lowercase(),
+        show("commission_settled", p.0, p.3),
+        labels::short_label("creators_paid").to_lowercase(),
+        show("creators_paid", c.0, c.3),
     ))
 }
 

@@ -106,6 +106,25 @@ pub fn reference() -> String {
     out
 }
 
+/// The meaning and unit of a key path as the schema documents it (`categories.<id>.x` as
+/// `categories.short_drama.x`; an index `[n]` dropped), for labelling a swept parameter.
+pub fn describe(key: &str) -> Option<(&'static str, &'static str)> {
+    static ROWS: std::sync::OnceLock<Vec<super::validate::KeyDoc>> = std::sync::OnceLock::new();
+    let rows = ROWS.get_or_init(|| {
+        let mut rec = Recorder::on();
+        let _ = validate(&RawScenario::default(), "<file stem>", &mut rec);
+        rec.rows
+    });
+    let mut want: String = key.chars().filter(|c| !c.is_ascii_digit()).collect::<String>().replace("[]", "");
+    if let Some(rest) = want.strip_prefix("categories.") {
+        if let Some((_, field)) = rest.split_once('.') {
+            want = format!("categories.short_drama.{field}");
+        }
+    }
+    let norm = |k: &str| k.chars().filter(|c| !c.is_ascii_digit()).collect::<String>().replace("[]", "");
+    rows.iter().find(|r| norm(&r.key) == want).map(|r| (r.doc, r.unit))
+}
+
 /// `categories.short_drama.*` stands for every category; the other categories' keys are repeats.
 fn is_repeat(key: &str) -> bool {
     key.starts_with("categories.") && !key.starts_with("categories.short_drama.")

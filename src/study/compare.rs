@@ -87,3 +87,50 @@ pub fn csv(rows: &[PairedRow]) -> String {
     }
     out
 }
+
+/// The series of a paired comparison for its chart and page: every labelled headline metric,
+/// and per category its GMV, commission, clips and operator net per title (episode metrics),
+/// replication r of A with replication r of B.
+pub fn series(
+    sa: &crate::scenario::Scenario,
+    a: &[RepData],
+    sb: &crate::scenario::Scenario,
+    b: &[RepData],
+) -> Vec<crate::report::charts::paired::Series> {
+    use crate::report::charts::paired::{group_of, Series};
+    let n = a.len().min(b.len());
+    let mut out = Vec::new();
+    let mut push = |metric: String, unit: Unit, group: String, pairs: Vec<(f64, f64)>| {
+        if !pairs.is_empty() {
+            let (a, b) = pairs.into_iter().unzip();
+            out.push(Series { metric, unit, group, a, b, paired: true });
+        }
+    };
+    for (k, (metric, unit)) in METRICS.iter().enumerate() {
+        let Some(group) = group_of(metric) else { continue };
+        let pairs = (0..n).filter_map(|r| Some((a[r].metrics[k]?, b[r].metrics[k]?))).collect();
+        push(metric.to_string(), *unit, group.to_string(), pairs);
+    }
+    let va: Vec<_> = a[..n].iter().map(|d| crate::study::episodes::values(sa, d)).collect();
+    let vb: Vec<_> = b[..n].iter().map(|d| crate::study::episodes::values(sb, d)).collect();
+    for cat in &sa.categories {
+        for base in ["gmv", "commission", "clips", "operator_net_per_title"] {
+            let name = format!("{base}[{}]", cat.id);
+            let find = |vs: &[crate::study::episodes::Value]| vs.iter().find(|v| v.name == name).cloned();
+            let mut unit = None;
+            let pairs = va
+                .iter()
+                .zip(&vb)
+                .filter_map(|(x, y)| {
+                    let (x, y) = (find(x)?, find(y)?);
+                    unit = Some(x.unit);
+                    (x.value.is_finite() && y.value.is_finite()).then_some((x.value, y.value))
+                })
+                .collect();
+            if let Some(u) = unit {
+                push(name, u, format!("Category: {} ({})", cat.name, cat.id), pairs);
+            }
+        }
+    }
+    out
+}

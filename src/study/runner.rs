@@ -4,7 +4,7 @@
 //! finished variants as it goes and an interrupted one can resume.
 
 use crate::model::metrics::RepData;
-use crate::model::sim::run_replication;
+use crate::model::sim::run_replication_with;
 use crate::report::tables;
 use crate::scenario::Scenario;
 use crate::study::sweep::Study;
@@ -41,7 +41,12 @@ pub fn run_unit(studies: &[Study], u: Unit) -> RepData {
 
 /// Runs replication `rep` of a scenario (with the detail tables for replication 0).
 pub fn run_rep(s: &Scenario, rep: u32) -> RepData {
-    let r = run_replication(s, rep, rep == 0);
+    run_rep_with(s, rep, &|| {})
+}
+
+/// [`run_rep`], calling `on_day` after each simulated day (a progress bar's hook).
+pub fn run_rep_with(s: &Scenario, rep: u32, on_day: &(dyn Fn() + Sync)) -> RepData {
+    let r = run_replication_with(s, rep, rep == 0, &|_| on_day());
     RepData {
         replication: rep,
         seed: r.seed,
@@ -67,6 +72,29 @@ pub fn run_units<E: Send>(
     on_unit: &(dyn Fn(Unit, &RepData) -> Result<(), E> + Sync),
     on_variant: &(dyn Fn(usize, usize, Vec<RepData>) -> Result<(), E> + Sync),
 ) -> Result<(), E> {
+    run_units_by_day(studies, todo, stop, &|| {}, on_unit, on_variant)
+}
+
+/// Simulated days of `todo` (burn-in included), the length of a progress bar that moves by day.
+pub fn days(studies: &[Study], todo: &[Unit]) -> u64 {
+    todo.iter()
+        .map(|u| {
+            let s = &studies[u.study].variants[u.variant].scenario;
+            u64::from(s.days + s.burn_in_days)
+        })
+        .sum()
+}
+
+/// [`run_units`], calling `on_day` after each simulated day of any unit, so that progress moves
+/// within a replication (a one-replication national run is minutes long).
+pub fn run_units_by_day<E: Send>(
+    studies: &[Study],
+    todo: &[Unit],
+    stop: &AtomicBool,
+    on_day: &(dyn Fn() + Sync),
+    on_unit: &(dyn Fn(Unit, &RepData) -> Result<(), E> + Sync),
+    on_variant: &(dyn Fn(usize, usize, Vec<RepData>) -> Result<(), E> + Sync),
+) -> Result<(), E> {
     // Pending replications per (study, variant), and how many are still missing.
     let mut slots: Vec<Vec<Mutex<Pending>>> = studies
         .iter()
@@ -80,7 +108,7 @@ pub fn run_units<E: Send>(
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let data = run_unit(studies, u);
+        let data = run_rep_with(&studies[u.study].variants[u.variant].scenario, u.rep, on_day);
         on_unit(u, &data)?;
         let done = {
             let mut slot = slots[u.study][u.variant].lock().unwrap_or_else(|e| e.into_inner());

@@ -229,34 +229,7 @@ pub fn pct(share: f64) -> String {
     }
 }
 
-/// `n` with thousands separators and `decimals` decimals: 1,234,567.89.
-pub fn thousands(v: f64, decimals: usize) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s.as_str(), None),
-    };
-    let mut out = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    let negative = v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if negative {
-        format!("−{out}")
-    } else {
-        out
-    }
-}
+pub use crate::report::labels::thousands;
 
 /// At most `max` characters of `s`, with an ellipsis when cut.
 pub fn truncate(s: &str, max: usize) -> String {

@@ -10,8 +10,12 @@ use super::draw::*;
 use super::ChartError;
 
 /// Funnel steps: summary metric, daily column, display name.
-const STEPS: [(&str, &str); 4] =
-    [("impressions", "Impressions"), ("fresh_reach", "Fresh reach"), ("opens", "Opens"), ("payers", "Payers")];
+const STEPS: [(&str, &str); 4] = [
+    ("impressions", "Impressions"),
+    ("fresh_reach", "New viewers"),
+    ("opens", "Mini-program opens"),
+    ("payers", "Paying users"),
+];
 
 /// Mean and 95% interval of each funnel step: from summary.csv, else the sum of the
 /// `all` rows of daily.csv (without interval).
@@ -37,7 +41,7 @@ fn funnel_values(s: &Scenario) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-/// `funnel.png`: impressions → fresh reach → opens → payers on a log scale, with the
+/// `funnel.png`: impressions → new viewers → mini-program opens → paying users on a log scale, with the
 /// conversion rate of each step.
 pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let vals = funnel_values(s);

@@ -3,10 +3,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::compare::{present_metrics, short_label};
+use super::compare::short_label;
 use super::data::{Scenario, ScenarioSummary, SummaryRow};
-use super::draw::{thousands, write_atomic};
+use super::draw::write_atomic;
+use super::paired::Change;
 use super::ChartError;
+use crate::report::labels;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so that `s` can be put in HTML text or in a
 /// quoted attribute.
@@ -75,7 +77,7 @@ fn question(chart: &str) -> &'static str {
              law)?"
         }
         "funnel.png" => {
-            "How many impressions turn into fresh reach, mini-program opens and paying users, \
+            "How many impressions reach new viewers, and turn into mini-program opens and paying users, \
              and what is the conversion rate of each step?"
         }
         "money_split.png" => {
@@ -105,27 +107,41 @@ fn heading(chart: &str) -> &'static str {
     }
 }
 
-/// A summary value formatted for its unit.
-pub fn fmt_value(v: f64, unit: &str) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    match unit {
-        "RMB" => thousands(v, 2),
-        "count" if (v - v.round()).abs() < 1e-9 => thousands(v, 0),
-        "count" => thousands(v, 1),
-        "share" => format!("{v:.4}"),
-        _ if v.abs() >= 1000.0 => thousands(v, 2),
-        _ => format!("{v:.4}"),
+/// A value of `metric` for a reader, formatted by [`crate::report::labels`]: a mean over
+/// replications when `mean` (counts get one decimal), else a value of one run.
+pub fn fmt_value(metric: &str, v: f64, unit: &str, mean: bool) -> String {
+    match labels::unit_from_name(unit) {
+        Some(u) => labels::format_metric(metric, u, v, mean),
+        None if v.is_finite() => format!("{v:.4}"),
+        None => "–".to_string(),
     }
 }
 
-/// `[lo, hi]` formatted for the unit, or a dash when unknown.
-fn fmt_interval(r: &SummaryRow) -> String {
-    if r.lo.is_finite() && r.hi.is_finite() {
-        format!("[{}, {}]", fmt_value(r.lo, &r.unit), fmt_value(r.hi, &r.unit))
+/// The interval of a summary row over `n` replications, or the word that one has none.
+fn fmt_interval(r: &SummaryRow, n: usize) -> String {
+    match labels::unit_from_name(&r.unit) {
+        Some(u) => labels::format_interval(&r.metric, u, r.lo, r.hi, n),
+        None => "–".to_string(),
+    }
+}
+
+/// The unit column of a summary table.
+fn unit_cell(metric: &str, unit: &str) -> &'static str {
+    match labels::unit_from_name(unit).map(|u| labels::metric_format(metric, u)) {
+        Some(labels::Format::Money) => "RMB",
+        Some(labels::Format::Count) => "count",
+        Some(labels::Format::Percent) => "%",
+        Some(labels::Format::Index) => "index 0–1",
+        None => "",
+    }
+}
+
+/// What the intervals of a page over `n` replications are.
+pub fn interval_note(n: usize) -> String {
+    if n < 2 {
+        format!("Values of a single run: {}.", labels::one_replication_wording())
     } else {
-        "–".to_string()
+        format!("Means with the {}.", labels::interval_wording(n))
     }
 }
 
@@ -194,16 +210,24 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], lead: &str, out: &Path) ->
     }
 
     h.push_str(lead);
-    h.push_str("<h2>Summary</h2>\n<p>Means over replications with the 95% interval across replications.</p>\n");
-    h.push_str("<table>\n<tr><th>metric</th><th>unit</th><th>mean</th><th>95% interval</th></tr>\n");
+    let n = s.head.manifest.replications as usize;
+    let _ = writeln!(h, "<h2>Summary</h2>\n<p>{}</p>", escape_html(&interval_note(n)));
+    let interval_head = if n < 2 { "interval".to_string() } else { labels::interval_wording(n) };
+    let _ = writeln!(
+        h,
+        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>{}</th><th>{}</th></tr>",
+        if n < 2 { "value" } else { "mean" },
+        escape_html(&interval_head)
+    );
     for r in &s.head.summary {
         let _ = writeln!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             escape_html(&r.metric),
-            escape_html(&r.unit),
-            fmt_value(r.mean, &r.unit),
-            fmt_interval(r)
+            escape_html(&labels::label(&r.metric)),
+            unit_cell(&r.metric, &r.unit),
+            fmt_value(&r.metric, r.mean, &r.unit, n > 1),
+            escape_html(&fmt_interval(r, n))
         );
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
@@ -222,8 +246,72 @@ pub fn write_report(s: &Scenario, charts: &[PathBuf], lead: &str, out: &Path) ->
     write_atomic(out, &h)
 }
 
-/// Writes `compare.html`: the scenarios, a table of headline metrics and the chart.
-pub fn write_compare(scenarios: &[ScenarioSummary], png: &Path, out: &Path) -> Result<(), ChartError> {
+/// One comparison of B against A on a page: its heading, its changes and its chart.
+pub struct Section {
+    pub heading: String,
+    pub changes: Vec<Change>,
+    pub png: PathBuf,
+}
+
+/// The table of a comparison: metric, A, B, the change with its interval and what it says.
+fn changes_table(h: &mut String, changes: &[Change]) {
+    h.push_str("<table class=\"changes\">\n<tr><th>metric</th><th>A</th><th>B</th><th>change of B from A (95% interval)</th><th>reading</th></tr>\n");
+    let mut group = "";
+    for c in changes {
+        if c.group != group {
+            group = &c.group;
+            let _ = writeln!(h, "<tr><th colspan=\"5\">{}</th></tr>", escape_html(group));
+        }
+        let mean = c.n > 1;
+        let _ = writeln!(
+            h,
+            "<tr><td title=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape_html(&c.metric),
+            escape_html(&labels::label(&c.metric)),
+            labels::format_metric(&c.metric, c.unit, c.a_mean, mean),
+            labels::format_metric(&c.metric, c.unit, c.b_mean, mean),
+            escape_html(&c.text()),
+            c.verdict()
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// What the intervals of a comparison are.
+fn changes_note(changes: &[Change]) -> String {
+    let n = changes.iter().map(|c| c.n).min().unwrap_or(0);
+    if n < 2 {
+        return format!("Values of a single run each: {}.", labels::one_replication_wording());
+    }
+    let how = if changes.iter().all(|c| c.paired) {
+        "paired: replication r of B uses the seeds of replication r of A (common random numbers), so the interval is that of the difference itself"
+    } else {
+        "unpaired: the runs do not share their seeds"
+    };
+    format!(
+        "Each change is given with its {} ({how}). A change of a positive quantity is relative, computed on the log of the ratio of the means, so that its interval stays above −100%; a share, or a quantity that is zero or can be negative, is shown as the absolute difference B − A (shares in percentage points).",
+        labels::interval_wording(n)
+    )
+}
+
+/// Writes `compare.html` of a paired comparison (`cpsim compare`): the two scenarios, the table
+/// of changes and the chart.
+pub fn write_paired_page(a: &str, b: &str, changes: &[Change], png: &Path, out: &Path) -> Result<(), ChartError> {
+    let mut h = String::with_capacity(1 << 19);
+    let title = format!("cpsim comparison: {b} vs {a}");
+    page_start(&mut h, &title);
+    let _ = writeln!(h, "<h1>{}</h1>", escape_html(&title));
+    let _ = writeln!(h, "<p class=\"meta\">A: {} · B: {}</p>", escape_html(a), escape_html(b));
+    let _ = writeln!(h, "<h2>Changes</h2>\n<p>{}</p>", escape_html(&changes_note(changes)));
+    changes_table(&mut h, changes);
+    let _ = writeln!(h, "<h2>Chart</h2>\n<figure>\n<figcaption>How does B differ from A, metric by metric, and is the difference larger than its interval?</figcaption>\n{}\n</figure>", img(png, "Comparison of B against A")?);
+    h.push_str("</body>\n</html>\n");
+    write_atomic(out, &h)
+}
+
+/// Writes `compare.html` of several scenario folders: the scenarios, their headline levels and,
+/// for each scenario after the first, its changes from the first with the chart.
+pub fn write_compare(scenarios: &[ScenarioSummary], sections: &[Section], out: &Path) -> Result<(), ChartError> {
     let mut h = String::with_capacity(1 << 19);
     page_start(&mut h, "cpsim scenario comparison");
     h.push_str("<h1>cpsim scenario comparison</h1>\n<h2>Scenarios</h2>\n<table>\n");
@@ -244,21 +332,32 @@ pub fn write_compare(scenarios: &[ScenarioSummary], png: &Path, out: &Path) -> R
             m.days
         );
     }
-    h.push_str("</table>\n<h2>Headline metrics</h2>\n<p>Mean over replications and, below it, the 95% interval across replications.</p>\n<table>\n<tr><th>metric</th>");
+    h.push_str("</table>\n<h2>Headline metrics</h2>\n<p>Mean over replications and, below it, the 95% interval of the mean over the replications of that scenario.</p>\n<table>\n<tr><th>metric</th>");
     for i in 0..scenarios.len() {
         let _ = write!(h, "<th>{}</th>", short_label(i));
     }
     h.push_str("</tr>\n");
-    for (metric, label) in present_metrics(scenarios) {
-        let _ = write!(h, "<tr><td>{}</td>", escape_html(label));
+    let headline = [
+        "gmv",
+        "commission_settled",
+        "operator_net",
+        "subsidies",
+        "creator_earnings",
+        "creators_paid",
+        "active_creators",
+        "payout_gini",
+        "payout_top10_share",
+    ];
+    for metric in headline.into_iter().filter(|m| scenarios.iter().any(|s| s.metric(m).is_some())) {
+        let _ = write!(h, "<tr><td>{}</td>", escape_html(&labels::label(metric)));
         for s in scenarios {
             match s.metric(metric) {
                 Some(r) => {
                     let _ = write!(
                         h,
                         "<td class=\"num\">{}<br><small>{}</small></td>",
-                        fmt_value(r.mean, &r.unit),
-                        fmt_interval(r)
+                        fmt_value(metric, r.mean, &r.unit, s.manifest.replications > 1),
+                        escape_html(&fmt_interval(r, s.manifest.replications as usize))
                     );
                 }
                 None => h.push_str("<td class=\"num\">n/a</td>"),
@@ -266,8 +365,13 @@ pub fn write_compare(scenarios: &[ScenarioSummary], png: &Path, out: &Path) -> R
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n<h2>Chart</h2>\n<figure>\n<figcaption>How do the scenarios differ on the headline metrics, and are the differences larger than the 95% intervals across replications?</figcaption>\n");
-    h.push_str(&img(png, "Scenario comparison")?);
-    h.push_str("\n</figure>\n</body>\n</html>\n");
+    h.push_str("</table>\n");
+    for sec in sections {
+        let _ =
+            writeln!(h, "<h2>{}</h2>\n<p>{}</p>", escape_html(&sec.heading), escape_html(&changes_note(&sec.changes)));
+        changes_table(&mut h, &sec.changes);
+        let _ = writeln!(h, "<figure>\n{}\n</figure>", img(&sec.png, &sec.heading)?);
+    }
+    h.push_str("</body>\n</html>\n");
     write_atomic(out, &h)
 }

@@ -19,6 +19,7 @@ mod html;
 mod inequality;
 mod optimize;
 pub mod own_plans;
+pub mod paired;
 mod payouts;
 mod plans;
 pub mod sweep;
@@ -28,8 +29,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-pub use episode::{draw_episode, draw_levels};
+pub use episode::draw_levels;
 pub use font::{ensure_font, FONT_BYTES, FONT_FAMILY};
+pub use html::write_paired_page;
 pub use html::{base64_encode, escape_html};
 pub use optimize::draw_optimize;
 pub use sweep::draw_sweep;
@@ -127,18 +129,43 @@ pub fn draw_scenario(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     Ok(paths)
 }
 
-/// Reads `summary.csv` and `manifest.json` of each scenario folder in `dirs` and writes
-/// `out/compare.png` (one panel per headline metric, one bar per scenario with its 95%
-/// interval) and `out/compare.html`; returns both paths.
+/// Reads `summary.csv`, `manifest.json` and `replications.csv` of each scenario folder in `dirs`
+/// and writes, for each scenario after the first, the change from the first (paired when they
+/// share their seeds; see [`paired`]): `out/compare.png` for the second, `out/compare_S3.png` and
+/// on for the others, and `out/compare.html`; returns the charts, then the page.
 pub fn draw_compare(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, ChartError> {
     ensure_font()?;
     let loaded: Vec<Result<data::ScenarioSummary, ChartError>> =
         dirs.par_iter().map(|d| data::ScenarioSummary::load(d)).collect();
     let scenarios = loaded.into_iter().collect::<Result<Vec<_>, _>>()?;
     std::fs::create_dir_all(out).map_err(|source| ChartError::Io { path: out.to_path_buf(), source })?;
-    let png = out.join("compare.png");
-    compare::draw_compare_chart(&scenarios, &png)?;
+    let mut sections = Vec::new();
+    for (i, b) in scenarios.iter().enumerate().skip(1) {
+        let changes = compare::changes(&scenarios[0], b)?;
+        let png =
+            if i == 1 { out.join("compare.png") } else { out.join(format!("compare_{}.png", compare::short_label(i))) };
+        let title = format!(
+            "B = {}: {}  vs  A = {}: {}",
+            compare::short_label(i),
+            b.name(),
+            compare::short_label(0),
+            scenarios[0].name()
+        );
+        paired::draw(&changes, &title, &png)?;
+        sections.push(html::Section { heading: title, changes, png });
+    }
+    if sections.is_empty() {
+        let png = out.join("compare.png");
+        paired::draw(&[], "Scenario comparison", &png)?;
+        sections.push(html::Section {
+            heading: "Nothing to compare: fewer than two scenarios".into(),
+            changes: Vec::new(),
+            png,
+        });
+    }
     let page = out.join("compare.html");
-    html::write_compare(&scenarios, &png, &page)?;
-    Ok(vec![png, page])
+    html::write_compare(&scenarios, &sections, &page)?;
+    let mut paths: Vec<PathBuf> = sections.into_iter().map(|s| s.png).collect();
+    paths.push(page);
+    Ok(paths)
 }

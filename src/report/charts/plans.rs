@@ -22,7 +22,7 @@ struct PlanLine<'a> {
 }
 
 impl PlanLine<'_> {
-    fn label(&self) -> String {
+    fn label(&self, dates: &[String]) -> String {
         let title = match self.plan {
             Some(p) if !p.title.trim().is_empty() && p.title != self.id => truncate(&p.title, 22),
             _ => format!("plan {}", truncate(self.id, 16)),
@@ -37,7 +37,9 @@ impl PlanLine<'_> {
             None => "budget unknown".to_string(),
         });
         if let Some(d) = self.plan.and_then(|p| p.budget_out_day) {
-            parts.push(format!("ran out day {d}"));
+            // The axis shows dates, so the legend does too.
+            let when = dates.get(d).filter(|s| s.len() == 10).map_or(format!("day {d}"), |s| s.clone());
+            parts.push(format!("budget ran out {when}"));
         }
         format!("{title} ({})", parts.join(", "))
     }
@@ -121,7 +123,7 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             let c = color(i);
             chart
                 .draw_series(LineSeries::new(l.points.iter().cloned(), c.stroke_width(3)))?
-                .label(l.label())
+                .label(l.label(&dates))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
             let out = l.plan.and_then(|p| p.budget_out_day).map(|d| d as f64);
             if let Some((d, v)) = out.and_then(|d| l.used_at(d).map(|v| (d, v))) {

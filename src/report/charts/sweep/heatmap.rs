@@ -154,8 +154,8 @@ fn heat_panel(
         .disable_mesh()
         .x_labels(0)
         .y_labels(0)
-        .x_desc(pa.key.clone())
-        .y_desc(pb.key.clone())
+        .x_desc(axis_name(&pa.key))
+        .y_desc(axis_name(&pb.key))
         .axis_desc_style(font(15.0))
         .draw()?;
     let (cw, ch) = {

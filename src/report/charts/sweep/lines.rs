@@ -120,7 +120,7 @@ fn line_panel(root: &Root, panel: &Root, s: &Sweep, plan: &LinePlan, metric: &st
     let share = unit == "share";
     let y_fmt = |y: &f64| if share { format!("{y:.2}") } else { compact(*y) };
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc(p.key.clone())
+    mesh.x_desc(axis_name(&p.key))
         .y_desc(unit)
         .axis_desc_style(font(16.0))
         .label_style(label_font())

@@ -44,6 +44,24 @@ const PANELS: [(&str, &str, &str); 4] = [
 /// Metrics of the heat-map panels.
 const HEAT_PANELS: [(&str, &str, &str); 2] = [("gmv", "GMV", "RMB"), ("operator_net", "Operator net", "RMB")];
 
+/// A swept key path as a reader meets it on an axis: the schema's meaning and unit, then the key
+/// (`Maximum commission rate, rate: categories.short_drama.commission_max`); the key alone when the
+/// schema does not know it.
+pub(super) fn axis_name(key: &str) -> String {
+    match crate::scenario::schema::describe(key) {
+        Some((doc, unit)) => {
+            let cut = doc.find(['.', ';', '(']).map_or(doc, |i| &doc[..i]).trim();
+            let meaning = super::draw::truncate(cut, 60);
+            if unit.is_empty() || unit == "-" {
+                format!("{meaning}: {key}")
+            } else {
+                format!("{meaning} ({unit}): {key}")
+            }
+        }
+        None => key.to_string(),
+    }
+}
+
 /// Metrics of the HTML table.
 const TABLE: [(&str, &str, &str); 6] = [
     ("gmv", "GMV", "RMB"),

@@ -41,7 +41,8 @@ border-bottom:1px solid #ddd}.meta{color:#555;font-size:.92em}table{border-colla
 font-size:.9em}th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 th{background:#f4f4f4}figure{margin:1.5em 0}figcaption{margin:.3em 0 .6em}\
-img{max-width:100%;height:auto;border:1px solid #ddd}code{font-size:.95em}small{color:#666}";
+img{max-width:100%;height:auto;border:1px solid #ddd}code{font-size:.95em}small{color:#666}\
+.wide{overflow-x:auto;max-width:100%}th{font-weight:600;min-width:6em}";
 
 /// Writes `sweep.html`: the parameters, the table of variants and every chart inline.
 pub(super) fn write_page(
@@ -87,7 +88,12 @@ pub(super) fn write_page(
         );
     }
 
-    h.push_str("<h2>Variants</h2>\n<p>Means over replications and, below them, the 95% interval across replications.</p>\n<table>\n<tr><th>variant</th>");
+    let note = match s.replications {
+        Some(r) => super::super::html::interval_note(r as usize),
+        None => "Means over replications and, below them, the 95% interval of the mean.".to_string(),
+    };
+    let _ = writeln!(h, "<h2>Variants</h2>\n<p>{}</p>", escape_html(&note));
+    h.push_str("<div class=\"wide\"><table>\n<tr><th>variant</th>");
     for p in &s.params {
         let _ = write!(h, "<th><code>{}</code></th>", escape_html(&p.key));
     }
@@ -96,8 +102,8 @@ pub(super) fn write_page(
         .filter(|(m, ..)| s.metrics.iter().any(|(n, _)| n == m))
         .map(|&(m, label, unit)| (m, label, unit, s.metric(m)))
         .collect();
-    for (_, label, unit, _) in &present {
-        let _ = write!(h, "<th>{} ({})</th>", escape_html(label), escape_html(unit));
+    for (m, _, _, _) in &present {
+        let _ = write!(h, "<th>{}</th>", escape_html(&crate::report::labels::label(m)));
     }
     h.push_str("</tr>\n");
     for (v, variant) in s.variants.iter().enumerate() {
@@ -107,18 +113,22 @@ pub(super) fn write_page(
             let class = if p.numeric { " class=\"num\"" } else { "" };
             let _ = write!(h, "<td{class}>{}</td>", escape_html(&value));
         }
-        for (_, _, unit, est) in &present {
+        for (m, _, unit, est) in &present {
             let e = est[v];
-            let interval = if e.lo.is_finite() && e.hi.is_finite() {
-                format!("[{}, {}]", fmt_value(e.lo, unit), fmt_value(e.hi, unit))
-            } else {
-                "–".to_string()
+            let interval = match s.replications {
+                Some(r) if r < 2 => "no interval".to_string(),
+                _ if e.lo.is_finite() && e.hi.is_finite() => {
+                    format!("{} to {}", fmt_value(m, e.lo, unit, true), fmt_value(m, e.hi, unit, true))
+                }
+                _ => "–".to_string(),
             };
-            let _ = write!(h, "<td class=\"num\">{}<br><small>{interval}</small></td>", fmt_value(e.mean, unit));
+            let mean = !matches!(s.replications, Some(r) if r < 2);
+            let _ =
+                write!(h, "<td class=\"num\">{}<br><small>{interval}</small></td>", fmt_value(m, e.mean, unit, mean));
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n");
+    h.push_str("</table></div>\n");
     if !present.iter().any(|(m, ..)| *m == "gmv") {
         h.push_str("<p class=\"meta\">sweep.csv has no headline metric columns.</p>\n");
     }
