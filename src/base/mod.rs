@@ -5,3 +5,5 @@ pub mod calendar;
 pub mod money;
 pub mod profile;
 pub mod rng;
+#[cfg(test)]
+pub mod twosample;

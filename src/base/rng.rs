@@ -77,19 +77,87 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if p >= 1.0 {
         return n;
     }
-    // Small n, the common case of a clip's day: n Bernoulli trials cost less than the set-up of
-    // rand_distr's sampler (a `powf` per call).
-    if n <= 16 {
-        return (0..n).filter(|_| rng.random::<f64>() < p).count() as u64;
+    if p > 0.5 {
+        return n - binomial_low(rng, n, 1.0 - p);
     }
-    Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0)
+    binomial_low(rng, n, p)
 }
 
-/// Poisson(lambda) as an integer count; 0 for lambda <= 0.
+/// Below this mean a binomial or Poisson is drawn by inversion from one uniform; above it by
+/// `rand_distr` (BTPE for the binomial, rejection for the Poisson), whose set-up then pays off.
+/// The binomial's bound is `rand_distr`'s own switch to inversion; the Poisson's is its switch
+/// from Knuth's product of uniforms.
+const BINOMIAL_INVERSION_MEAN: f64 = 10.0;
+const POISSON_INVERSION_MEAN: f64 = 12.0;
+
+/// Binomial(n, p) for n >= 1 and 0 < p <= 1/2. Small means, the common case of a clip's or a
+/// cohort's day, by inversion (BINV: walk the probability function from `P(0) = q^n` with the
+/// ratio `P(k+1)/P(k) = (n-k)/(k+1) p/q`): one uniform, an integer power and about `np`
+/// multiplications, where `n` Bernoulli trials cost `n` uniforms and `rand_distr`'s sampler a
+/// `powf` and its set-up per call. Exact up to the rounding of the probabilities; a uniform that
+/// rounding leaves past the walk's bound (mass below 1e-60) is drawn again.
+#[inline]
+fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    if (n as f64) * p >= BINOMIAL_INVERSION_MEAN || n > i32::MAX as u64 {
+        return Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0);
+    }
+    let q = 1.0 - p;
+    let ratio = p / q;
+    let p0 = q.powi(n as i32);
+    let bound = n.min(110);
+    loop {
+        let mut u: f64 = rng.random();
+        let mut f = p0;
+        let mut k = 0u64;
+        loop {
+            if u < f {
+                return k;
+            }
+            u -= f;
+            if k == bound {
+                break;
+            }
+            f *= ratio * (n - k) as f64 / (k + 1) as f64;
+            k += 1;
+        }
+    }
+}
+
+/// `q^n` for a count `n`: an integer power (multiplications only) where `n` fits.
+#[inline]
+pub fn pow_count(q: f64, n: u64) -> f64 {
+    if n <= i32::MAX as u64 {
+        q.powi(n as i32)
+    } else {
+        q.powf(n as f64)
+    }
+}
+
+/// Poisson(lambda) as an integer count; 0 for lambda <= 0. Small means by inversion from one
+/// uniform (`P(0) = e^-lambda`, `P(k+1)/P(k) = lambda/(k+1)`) instead of Knuth's product of
+/// `lambda + 1` uniforms; large ones by `rand_distr`.
 #[inline]
 pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
     if lambda <= 0.0 || lambda.is_nan() {
         return 0;
+    }
+    if lambda < POISSON_INVERSION_MEAN {
+        let p0 = (-lambda).exp();
+        loop {
+            let mut u: f64 = rng.random();
+            let mut f = p0;
+            let mut k = 0u64;
+            // P(X > 150) < 1e-100 for lambda < 12: a uniform that rounding leaves past it is
+            // drawn again.
+            while k <= 150 {
+                if u < f {
+                    return k;
+                }
+                u -= f;
+                k += 1;
+                f *= lambda / k as f64;
+            }
+        }
     }
     if lambda > 1e15 {
         return lambda as u64;
@@ -179,7 +247,81 @@ mod tests {
         let c = poisson(&mut s, 4.5);
         assert_eq!((a, b, c), GOLDEN);
     }
-    const GOLDEN: (u64, u64, u64) = (14_866_443_120_919_003_145, 297, 3);
+    const GOLDEN: (u64, u64, u64) = (14_866_443_120_919_003_145, 297, 2);
+
+    use crate::base::twosample::{compare, old_binomial, old_poisson, Z_BOUND};
+
+    const DRAWS: usize = 1_000_000;
+
+    /// Draws of the new and the old sampler, each from its own stream.
+    fn both(case: u64, new: impl Fn(&mut Stream) -> u64, old: impl Fn(&mut Stream) -> u64) -> (Vec<u64>, Vec<u64>) {
+        let mut a = stream(19, Kind::Funnel, case, 0);
+        let mut b = stream(19, Kind::Funnel, case, 1);
+        ((0..DRAWS).map(|_| new(&mut a)).collect(), (0..DRAWS).map(|_| old(&mut b)).collect())
+    }
+
+    /// Issue 19: the binomial by inversion (and `n - Binomial(n, 1-p)` above 1/2) draws what the
+    /// old one drew: n Bernoulli trials up to 16, `rand_distr` above; edges included (n = 0, p
+    /// near 0 and 1, large n on either side of the inversion bound).
+    #[test]
+    fn binomial_matches_the_old_sampler() {
+        let cases: &[(u64, f64)] = &[
+            (0, 0.3),
+            (1, 0.5),
+            (3, 0.02),
+            (8, 0.5),
+            (12, 1e-4),
+            (16, 0.05),
+            (17, 0.05),
+            (20, 0.7),
+            (5, 0.999),
+            (40, 0.2),
+            (60, 0.2),
+            (100, 0.099),
+            (300, 0.97),
+            (1000, 0.001),
+            (1_000_000, 5e-6),
+            (1_000_000, 0.3),
+            (50, 1.0),
+            (50, 0.0),
+        ];
+        let mut worst = 0.0f64;
+        for (i, &(n, p)) in cases.iter().enumerate() {
+            let (a, b) = both(i as u64, |r| binomial(r, n, p), |r| old_binomial(r, n, p));
+            let t = compare(&a, &b);
+            eprintln!("binomial({n}, {p}): chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
+            assert!(t.worst() < Z_BOUND, "binomial({n}, {p}): {t:?}");
+            assert!(a.iter().all(|&x| x <= n));
+            worst = worst.max(t.worst());
+        }
+        eprintln!("binomial: largest |z| {worst:.2}");
+    }
+
+    /// The test sees a 1% shift of p at this many draws (np = 1, the weakest common case: expected
+    /// |z| about 7).
+    #[test]
+    fn binomial_test_sees_a_one_percent_shift() {
+        let (a, b) = both(100, |r| binomial(r, 50, 0.02 * 1.01), |r| old_binomial(r, 50, 0.02));
+        let t = compare(&a, &b);
+        assert!(t.worst() > Z_BOUND, "{t:?}");
+    }
+
+    /// Issue 19: the Poisson by inversion below mean 12 draws what `rand_distr` drew.
+    #[test]
+    fn poisson_matches_the_old_sampler() {
+        let cases: &[f64] = &[0.0, 1e-4, 0.05, 0.5, 1.0, 2.0, 6.0, 11.99, 12.0, 40.0, 1000.0];
+        let mut worst = 0.0f64;
+        for (i, &l) in cases.iter().enumerate() {
+            let (a, b) = both(200 + i as u64, |r| poisson(r, l), |r| old_poisson(r, l));
+            let t = compare(&a, &b);
+            eprintln!("poisson({l}): chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
+            assert!(t.worst() < Z_BOUND, "poisson({l}): {t:?}");
+            worst = worst.max(t.worst());
+        }
+        eprintln!("poisson: largest |z| {worst:.2}");
+        let (a, b) = both(300, |r| poisson(r, 2.0 * 1.01), |r| old_poisson(r, 2.0));
+        assert!(compare(&a, &b).worst() > Z_BOUND, "a 1% shift of the mean goes unseen");
+    }
 
     #[test]
     fn streams_differ_by_every_part() {
