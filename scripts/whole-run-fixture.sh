@@ -16,7 +16,7 @@ awk -F, -v bin="$("$bin" --version 2>/dev/null || echo "$bin")" -v commit="$(git
 NR == 1 { for (i = 1; i <= NF; i++) name[i] = $i; n = NF; next }
 {
   reps++
-  for (i = 3; i <= n; i++) if ($i != "") { c[i]++; s[i] += $i; q[i] += $i * $i }
+  for (i = 3; i <= n; i++) if ($i != "" && name[i] !~ /^seed/) { c[i]++; s[i] += $i; q[i] += $i * $i }
 }
 END {
   printf "# whole-run fixture: tests/fixtures/whole-run.toml by %s (checkout %s), %d replications\n", bin, commit, reps
