@@ -57,9 +57,11 @@ fn draw_scenario_writes_every_chart_and_the_report() {
     assert!(html.contains("抖音 2024 基线"));
     assert!(html.contains("短剧") && html.contains("电影票"));
     assert_eq!(html.matches("src=\"data:image/png;base64,").count(), SCENARIO_CHARTS.len());
-    // The summary table, with unknown metrics kept and RMB formatted.
-    assert!(html.contains("<code>payout_gini</code>"));
-    assert!(html.contains("<code>future_metric</code>"));
+    // The summary table: labelled metrics (the raw name as the cell's title), unknown metrics
+    // kept under their own name, and RMB formatted.
+    let gini = cpsim::report::labels::label("payout_gini");
+    assert!(html.contains(&format!("<td title=\"payout_gini\">{gini}</td>")), "{gini}");
+    assert!(html.contains("<td title=\"future_metric\">future_metric</td>"));
     assert!(html.contains("881,718.59"));
     // Self-contained: nothing loaded from elsewhere.
     assert!(!html.contains("src=\"http") && !html.contains("<link") && !html.contains("url("));

@@ -4,7 +4,7 @@
 //!
 //! The market (`tests/fixtures/mechanical.toml`) has creators who do not react to money: plan
 //! choice ignores expected revenue (softmax temperature of 1 000 000 RMB) and nobody churns or
-//! enters. With common random numbers, the low, baseline and high variants of a commission rate
+//! enters; budgets are unlimited. With common random numbers, the low, baseline and high variants of a commission rate
 //! then see the same clips, viewers and payments, and only the split of each payment changes:
 //! commission settled is `floor(net * rate)` summed over the same payments, so its elasticity to
 //! the rate is 1 up to rounding to the fen, and the platform fee (the commission base is revenue
@@ -127,7 +127,7 @@ fn explicit_params_and_patterns() {
     );
     assert!(o.status.success(), "stderr:\n{}", String::from_utf8_lossy(&o.stderr));
     let rows = read_csv(&out.path().join("sensitivity-mechanical").join("sensitivity.csv"));
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 2 * OUTCOMES.len());
     let count = rows.iter().find(|r| r["parameter"] == "creators.count").unwrap();
     assert_eq!(
         (count["value"].as_str(), count["low_value"].as_str(), count["high_value"].as_str()),

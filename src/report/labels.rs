@@ -77,6 +77,7 @@ pub const TABLE: &[MetricLabel] = &[
     m("platform_fees", "Platform fees", "平台技术服务费", UR, M, Mo),
     m("commission_accrued", "Commission accrued", "应计佣金", UR, M, Mo),
     m("commission_unsettled", "Commission not yet settled", "未结算佣金", UR, M, Mo),
+    m("commission_opening", "Commission in settlement on day 0", "期初待结算佣金", UR, M, Mo),
     m("subsidies", "Subsidies", "补贴", UR, M, Mo),
     m("ad_money", "Ad money", "广告金", UR, M, Mo),
     m("ad_spend", "Ad spend", "广告投放", UR, M, Mo),
