@@ -70,32 +70,22 @@ impl SeriesKey {
             Scope::Market => Ok(()),
             Scope::Category(id) => match s.category_index(id) {
                 Some(_) => Ok(()),
-                None => {
-                    let ids: Vec<&str> = s.categories.iter().map(|c| c.id.as_str()).collect();
-                    let hint = crate::scenario::schema::closest(id, ids.iter().copied())
-                        .map(|s| format!(" (did you mean `{s}`?)"));
-                    Err(format!(
-                        "no category `{id}` in the scenario{}; it has {}",
-                        hint.unwrap_or_default(),
-                        ids.join(", ")
-                    ))
-                }
+                None => Err(not_in("category", id, s.categories.iter().map(|c| c.id.as_str()))),
             },
             Scope::Plan(name) => match s.own_plan_index(name) {
                 Some(_) => Ok(()),
-                None => {
-                    let names: Vec<&str> = s.plans.iter().map(|p| p.name.as_str()).collect();
-                    let hint = crate::scenario::schema::closest(name, names.iter().copied())
-                        .map(|s| format!(" (did you mean `{s}`?)"));
-                    Err(format!(
-                        "no own plan `{name}` in the scenario{}; it has {}",
-                        hint.unwrap_or_default(),
-                        if names.is_empty() { "none ([[plans]])".to_owned() } else { names.join(", ") }
-                    ))
-                }
+                None => Err(not_in("own plan", name, s.plans.iter().map(|p| p.name.as_str()))),
             },
         }
     }
+}
+
+/// "no <what> `name` in the scenario (did you mean ..?); it has a, b".
+fn not_in<'a>(what: &str, name: &str, have: impl Iterator<Item = &'a str>) -> String {
+    let have: Vec<&str> = have.collect();
+    let hint = crate::scenario::schema::closest(name, have.iter().copied()).map(|s| format!(" (did you mean `{s}`?)"));
+    let list = if have.is_empty() { "none".to_owned() } else { have.join(", ") };
+    format!("no {what} `{name}` in the scenario{}; it has {list}", hint.unwrap_or_default())
 }
 
 /// The daily values of `key` in one replication, day 0 first, in reporting units (RMB, counts).
