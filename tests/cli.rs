@@ -238,6 +238,19 @@ fn bad_unknown_category() {
 }
 
 #[test]
+fn bad_category_list() {
+    bad_case(
+        "category_list",
+        &[
+            "line 3, column 27: `scenario.categories[1]`",
+            "did you mean \"novel\"",
+            "`scenario.categories[2]`: lists \"short_drama\" twice",
+            "line 4, column 1: `categories.mini_game`: is not in the market",
+        ],
+    );
+}
+
+#[test]
 fn bad_unknown_base_category() {
     bad_case("unknown_base", &["`categories.audio_books.base`", "did you mean \"novel\"", "line 5"]);
 }
@@ -349,6 +362,7 @@ fn every_bad_fixture_is_tested() {
         "subsidy_dates",
         "subsidy_category",
         "many_errors",
+        "category_list",
     ];
     let mut untested = Vec::new();
     for name in entries(&Path::new(ROOT).join("tests/fixtures/bad")) {

@@ -73,6 +73,7 @@ fn scenario_text(k: &Knobs) -> String {
     format!(
         r#"
 [scenario]
+categories = ["mini_game", "movie_tickets", "short_drama"]
 start_date = 2024-03-20
 days = {days}
 burn_in_days = {burn_in}

@@ -316,6 +316,17 @@ fn sweeps_and_compare_carry_own_plan_metrics() {
     let clips: Vec<f64> = csv.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse().unwrap()).collect();
     assert_eq!(clips.len(), 2);
     assert!(clips[1] > clips[0], "more clips at 0.8 than at 0.3: {clips:?}");
+    // "My operator net against my rate" is one chart: the own plan's panels, ahead of the market's.
+    let charts = out.join("charts");
+    for f in ["sweep_1_own_1.png", "sweep_1.png"] {
+        let png = fs::read(charts.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(common::png_size(&png).0, 1200, "{f}");
+    }
+    let html = fs::read_to_string(charts.join("sweep.html")).unwrap();
+    let own = html.find("id=\"sweep_1_own_1\"").expect("own-plan chart on sweep.html");
+    assert!(own < html.find("id=\"sweep_1\"").expect("market chart on sweep.html"), "own plan's chart first");
+    assert!(html.contains("<th>Own plan 我的短剧: Operator net</th>"), "own plan's operator net in the table");
+    assert!(html.contains("operator net, clips, GMV and commission settled of own plan 我的短剧"));
 
     let a = dir.path().join("a.toml");
     let b = dir.path().join("b.toml");

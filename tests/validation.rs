@@ -16,6 +16,7 @@ fn degenerate(seed: u64) -> Scenario {
     let text = format!(
         r#"
 [scenario]
+categories = ["short_drama"]
 days = 20
 # The closed form counts clips from an empty market on day 0.
 burn_in_days = 0
@@ -112,6 +113,7 @@ fn market_at_rate(rate: f64, seed: u64) -> Scenario {
     let text = format!(
         r#"
 [scenario]
+categories = ["short_drama"]
 days = 30
 replications = 12
 seed = {seed}
@@ -152,6 +154,7 @@ fn higher_commission_draws_more_clips() {
 fn within_a_market_higher_rates_draw_more_clips() {
     let text = r#"
 [scenario]
+categories = ["short_drama"]
 days = 20
 seed = 3
 [platform]

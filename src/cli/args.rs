@@ -44,6 +44,9 @@ pub enum Command {
         out: PathBuf,
         #[command(flatten)]
         run: RunOptions,
+        /// Print nothing but errors
+        #[arg(long)]
+        quiet: bool,
     },
     /// Redraw the charts and report of a result folder from its saved files, without re-running
     Chart {

@@ -105,7 +105,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Merge { dirs, out, quiet } => merge(&dirs, out.as_deref(), quiet),
         Command::Sensitivity(args) => sensitivity(&args),
         Command::Optimize(args) => optimize::optimize(&args),
-        Command::Compare { a, b, out, run } => compare(&a, &b, &out, run),
+        Command::Compare { a, b, out, run, quiet } => compare(&a, &b, &out, run, quiet),
         Command::Chart { dirs } => {
             for d in &dirs {
                 let written = crate::report::charts::draw_scenario(d).map_err(OutputError::from)?;
@@ -438,7 +438,7 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>, quiet: bool) -> Result<(), CliErr
     Ok(())
 }
 
-fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliError> {
+fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions, quiet: bool) -> Result<(), CliError> {
     run.check()?;
     let sa = sweep::load(a, run.overrides())?;
     // B runs with A's replications and seed: the same streams for the same entities.
@@ -454,18 +454,24 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
     let studies = vec![sa, sb];
     let units = runner::units(&studies);
     let data: Mutex<Vec<(Unit, RepData)>> = Mutex::new(Vec::new());
+    let bar = day_progress(runner::days(&studies, &units), units.len(), quiet);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     pool.install(|| {
-        runner::run_units(
+        runner::run_units_by_day(
             &studies,
             &units,
             &STOP,
+            &|| bar.inc(1),
             &|u, d| {
                 data.lock().unwrap_or_else(|e| e.into_inner()).push((u, d.clone()));
+                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.set_message(format!("{k}/{} replications (A and B)", units.len()));
                 Ok::<(), CliError>(())
             },
             &|_, _, _| Ok(()),
         )
     })?;
+    bar.finish_and_clear();
     let mut data = data.into_inner().unwrap_or_else(|e| e.into_inner());
     data.sort_by_key(|(u, _)| *u);
     let side = |k: usize| data.iter().filter(|(u, _)| u.study == k).map(|(_, d)| d.clone()).collect::<Vec<_>>();
@@ -491,6 +497,9 @@ fn compare(a: &Path, b: &Path, out: &Path, run: RunOptions) -> Result<(), CliErr
         Ok(())
     })?;
     let path = dir.join("paired.csv");
+    if quiet {
+        return Ok(());
+    }
     print_changes(&changes);
     outln!(
         "written to {}, episode.csv, compare.png, compare.html and episode_levels.png in {}",

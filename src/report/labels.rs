@@ -114,8 +114,27 @@ pub const TABLE: &[MetricLabel] = &[
     m("commission", "Commission", "佣金", UR, M, Mo),
 ];
 
-/// The entry of a metric; `name[category]` finds the entry of `name`.
+/// The own-plan metrics (`model::own::OWN_METRICS`) that [`TABLE`] does not name.
+pub const OWN_TABLE: &[MetricLabel] = &[
+    m("creators", "Creators who took the plan", "接单达人", UC, C, Cr),
+    m("new_viewers", "New viewers", "新触达用户", UC, C, Au),
+    m("budget_used", "Budget used", "预算消耗", UR, M, Mo),
+    m("operator_net_per_commission_rmb", "Operator net per RMB of commission", "每元佣金净收入", US, I, Mo),
+    m("budget_ran_out", "Budget ran out (share of replications)", "预算耗尽", US, P, Mo),
+    m("closed_day", "Day the plan closed", "结束日", UC, C, Mo),
+];
+
+/// An own plan's metric `plans.<name>.<metric>` as (name, metric); plan names hold no dot.
+pub fn own_plan_metric(metric: &str) -> Option<(&str, &str)> {
+    metric.strip_prefix("plans.")?.split_once('.')
+}
+
+/// The entry of a metric; `name[category]` finds the entry of `name`, `plans.<plan>.<name>`
+/// the entry of the own plan's `name`.
 pub fn info(metric: &str) -> Option<&'static MetricLabel> {
+    if let Some((_, own)) = own_plan_metric(metric) {
+        return TABLE.iter().chain(OWN_TABLE).find(|l| l.name == own);
+    }
     let base = metric.split_once('[').map_or(metric, |(b, _)| b);
     TABLE.iter().find(|l| l.name == base)
 }
@@ -125,7 +144,10 @@ pub fn info(metric: &str) -> Option<&'static MetricLabel> {
 pub fn label(metric: &str) -> String {
     let Some(l) = info(metric) else { return metric.to_string() };
     let mut s = if l.chinese.is_empty() { l.english.to_string() } else { format!("{} ({})", l.english, l.chinese) };
-    if let Some((_, rest)) = metric.split_once('[') {
+    if let Some((plan, _)) = own_plan_metric(metric) {
+        s.push_str(", own plan ");
+        s.push_str(plan);
+    } else if let Some((_, rest)) = metric.split_once('[') {
         s.push_str(", ");
         s.push_str(rest.trim_end_matches(']'));
     }
@@ -135,6 +157,9 @@ pub fn label(metric: &str) -> String {
 /// The English name alone, for tight places (chart rows, terminal lines).
 pub fn short_label(metric: &str) -> String {
     let Some(l) = info(metric) else { return metric.to_string() };
+    if let Some((plan, _)) = own_plan_metric(metric) {
+        return format!("{}, own plan {plan}", l.english);
+    }
     match metric.split_once('[') {
         Some((_, rest)) => format!("{}, {}", l.english, rest.trim_end_matches(']')),
         None => l.english.to_string(),

@@ -9,27 +9,68 @@ use crate::base::money::{rmb_to_fen, to_ppm};
 /// At most this many prices in a category's price list (the funnel keeps a fixed array of them).
 pub const MAX_PRICES: usize = 8;
 
+/// The market's categories: the six defaults in their order, then every new id defined under
+/// `[categories]` in name order, unless `scenario.categories` lists which (in its order). A
+/// `[categories.X]` table overrides X key by key and never removes another category: leaving
+/// one out of the market is said in `scenario.categories`, so it cannot happen by accident.
 pub(super) fn validate_categories(v: &mut V, raw: &RawScenario) -> Vec<Category> {
-    let given: Vec<(String, Option<&RawCategory>)> = match &raw.categories {
-        Some(map) => map.iter().map(|(k, c)| (k.clone(), Some(c))).collect(),
-        None => CATEGORIES.iter().map(|c| (c.id.to_owned(), None)).collect(),
+    let tables = raw.categories.as_ref();
+    let table = |id: &str| tables.and_then(|m| m.get(id));
+    v.doc(
+        "scenario.categories",
+        "category ids",
+        "the six defaults, then new ids of [categories]".into(),
+        "known or defined ids, each once".into(),
+        "the categories in the market, in this order; list them to leave a default one out",
+    );
+    let ids: Vec<(String, String)> = match raw.scenario.as_ref().and_then(|m| m.categories.as_ref()) {
+        Some(list) => {
+            if list.is_empty() {
+                v.bad(
+                    "scenario.categories",
+                    "lists no category: list at least one, or leave the key out for all six defaults".into(),
+                );
+            }
+            for (i, id) in list.iter().enumerate() {
+                if list[..i].contains(id) {
+                    v.bad(&format!("scenario.categories[{i}]"), format!("lists \"{id}\" twice"));
+                }
+            }
+            if let Some(map) = tables {
+                for id in map.keys().filter(|id| !list.contains(id)) {
+                    v.bad(
+                        &format!("categories.{id}"),
+                        format!(
+                            "is not in the market: scenario.categories leaves it out; add \"{id}\" to that list or remove this table"
+                        ),
+                    );
+                }
+            }
+            list.iter().enumerate().map(|(i, id)| (id.clone(), format!("scenario.categories[{i}]"))).collect()
+        }
+        None => CATEGORIES
+            .iter()
+            .map(|c| c.id.to_owned())
+            .chain(tables.into_iter().flat_map(|m| m.keys()).filter(|id| defaults::category(id).is_none()).cloned())
+            .map(|id| {
+                let key = format!("categories.{id}");
+                (id, key)
+            })
+            .collect(),
     };
-    if given.is_empty() {
-        v.bad(
-            "categories",
-            "lists no category: list at least one, or leave out [categories] for the six defaults".into(),
-        );
-    }
-    let mut out = Vec::with_capacity(given.len());
-    for (id, c) in given {
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, list_key) in ids {
+        let c = table(&id);
         let base_id = c.and_then(|x| x.base.clone()).unwrap_or_else(|| id.clone());
         let d = match defaults::category(&base_id) {
             Some(d) => d,
             None => {
                 let key = if c.and_then(|x| x.base.as_ref()).is_some() {
                     format!("categories.{id}.base")
-                } else {
+                } else if c.is_some() {
                     format!("categories.{id}")
+                } else {
+                    list_key
                 };
                 let hint = super::schema::closest(&base_id, CATEGORIES.iter().map(|c| c.id))
                     .map(|c| format!("did you mean \"{c}\"? "))

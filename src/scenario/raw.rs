@@ -41,6 +41,8 @@ pub struct RawMeta {
     pub start_date: Option<Datetime>,
     pub days: Option<i64>,
     pub burn_in_days: Option<i64>,
+    /// Which categories the market has (`scenario::categories`); absent: all of them.
+    pub categories: Option<Vec<String>>,
     pub replications: Option<i64>,
     pub seed: Option<i64>,
 }

@@ -91,6 +91,17 @@ pub fn csv(rows: &[PairedRow]) -> String {
 /// The series of a paired comparison for its chart and page: every labelled headline metric,
 /// and per category its GMV, commission, clips and operator net per title (episode metrics),
 /// replication r of A with replication r of B.
+/// The own-plan metrics a comparison chart shows (the others are in paired.csv).
+const CHARTED_OWN: [&str; 7] = [
+    "clips",
+    "creators",
+    "gmv",
+    "commission_settled",
+    "operator_net",
+    "operator_net_per_commission_rmb",
+    "budget_used",
+];
+
 pub fn series(
     sa: &crate::scenario::Scenario,
     a: &[RepData],
@@ -106,6 +117,19 @@ pub fn series(
             out.push(Series { metric, unit, group, a, b, paired: true });
         }
     };
+    // The own plans first: their group leads the chart (`paired::ordered`).
+    let names: Vec<&str> = a.first().map(|r| r.own_plans.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        let Some(j) = b.first().and_then(|r| r.own_plans.iter().position(|p| p.name == *name)) else { continue };
+        for (k, (metric, unit)) in OWN_METRICS.iter().enumerate() {
+            if !CHARTED_OWN.contains(metric) {
+                continue;
+            }
+            let value = |d: &RepData, p: usize| d.own_plans.get(p).and_then(|o| o.metrics.get(k).copied().flatten());
+            let pairs = (0..n).filter_map(|r| Some((value(&a[r], i)?, value(&b[r], j)?))).collect();
+            push(format!("plans.{name}.{metric}"), *unit, format!("Own plan: {name}"), pairs);
+        }
+    }
     for (k, (metric, unit)) in METRICS.iter().enumerate() {
         let Some(group) = group_of(metric) else { continue };
         let pairs = (0..n).filter_map(|r| Some((a[r].metrics[k]?, b[r].metrics[k]?))).collect();

@@ -78,6 +78,8 @@ pub struct Plan {
     pub budget: Option<f64>,
     pub commission: f64,
     pub budget_out_day: Option<usize>,
+    /// The day the plan closed at its end date (plans.csv `closed` = `end_day`), else `None`.
+    pub ended_day: Option<usize>,
 }
 
 /// One row of `plans_daily.csv`: cumulative budget used by a plan at the end of a day.
@@ -426,6 +428,7 @@ fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
     let (plan, budget, commission, out_day) =
         (csv.col("plan")?, csv.col("budget")?, csv.col("commission")?, csv.col("budget_out_day")?);
     let (title, category) = (csv.opt_col("title"), csv.opt_col("category"));
+    let (end_day, closed) = (csv.opt_col("end_day"), csv.opt_col("closed"));
     let mut plans = Vec::new();
     csv.for_each(|rec, row| {
         let b = rec.get(budget).unwrap_or("");
@@ -439,6 +442,11 @@ fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
         } else {
             Some(row.int(rec, out_day, "budget_out_day")?)
         };
+        // A plan that ended in the burn-in has a negative end day: nothing to mark on the chart.
+        let ended = match (end_day, closed.and_then(|i| rec.get(i))) {
+            (Some(i), Some("end_day")) => rec.get(i).and_then(|d| d.parse::<usize>().ok()),
+            _ => None,
+        };
         plans.push(Plan {
             id: rec.get(plan).unwrap_or("").to_string(),
             title: title.and_then(|i| rec.get(i)).unwrap_or("").to_string(),
@@ -446,6 +454,7 @@ fn read_plans(path: &Path) -> Result<Vec<Plan>, ChartError> {
             budget,
             commission: row.num(rec, commission, "commission")?,
             budget_out_day: out,
+            ended_day: ended,
         });
         Ok(())
     })?;

@@ -326,3 +326,57 @@ pub fn title_and_legend_row<'a>(
     }
     Ok(body)
 }
+
+/// How one entry of a [`legend_strip`] is drawn.
+#[derive(Clone, Copy, Debug)]
+pub enum Mark {
+    /// A line of the colour (width in pixels).
+    Line(RGBColor, u32),
+    /// A filled box of the colour (a stacked area).
+    Area(RGBColor),
+    /// A band: a filled box between two thin black lines.
+    Band(RGBColor),
+    /// A black ring: an event on a line (a budget ran out).
+    Ring,
+    /// A black cross: another event on a line (a plan reached its end date).
+    Cross,
+}
+
+/// Splits `area` into the plot and a legend strip under it, tall enough for `entries` in
+/// `columns`: a legend there covers no data, whatever the data do.
+pub fn split_for_legend<'a>(area: &Root<'a>, entries: usize, columns: usize) -> (Root<'a>, Root<'a>) {
+    let rows = entries.div_ceil(columns.max(1)) as u32;
+    let (_, h) = area.dim_in_pixel();
+    area.split_vertically(h.saturating_sub(16 + 26 * rows))
+}
+
+/// Draws `entries` into `strip` (from [`split_for_legend`]) in `columns`, each label fitted to
+/// its column.
+pub fn legend_strip(strip: &Root, entries: &[(String, Mark)], columns: usize) -> Drawn {
+    let (w, _) = strip.dim_in_pixel();
+    let columns = columns.max(1);
+    let col_w = (w as i32 - 40) / columns as i32;
+    for (i, (label, mark)) in entries.iter().enumerate() {
+        let x = 20 + col_w * (i % columns) as i32;
+        let y = 8 + 26 * (i / columns) as i32;
+        let mid = y + 9;
+        match *mark {
+            Mark::Line(c, width) => {
+                strip.draw(&PathElement::new(vec![(x, mid), (x + 24, mid)], c.stroke_width(width)))?
+            }
+            Mark::Area(c) => strip.draw(&Rectangle::new([(x, mid - 7), (x + 24, mid + 7)], c.filled()))?,
+            Mark::Band(c) => {
+                strip.draw(&Rectangle::new([(x, mid - 7), (x + 24, mid + 7)], c.filled()))?;
+                for yy in [mid - 7, mid + 7] {
+                    strip.draw(&PathElement::new(vec![(x, yy), (x + 24, yy)], BLACK.stroke_width(1)))?;
+                }
+            }
+            Mark::Ring => strip.draw(&Circle::new((x + 12, mid), 7, BLACK.stroke_width(2)))?,
+            Mark::Cross => strip.draw(&Cross::new((x + 12, mid), 7, BLACK.stroke_width(3)))?,
+        }
+        let style = text(16.0, &BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        let shown = fit(strip, label, &style, col_w - 44);
+        strip.draw(&Text::new(shown, (x + 32, mid), style))?;
+    }
+    Ok(())
+}

@@ -67,19 +67,25 @@ pub fn draw_funnel(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .disable_x_mesh()
             .x_labels(0)
             .x_desc("Funnel step")
-            .y_desc("Count over the run (mean of replications, log scale)")
+            .y_desc("Count over the run (mean of replications; log scale: equal heights are equal ratios)")
             .axis_desc_style(desc_font())
             .label_style(label_font())
             .y_label_formatter(&|y| compact(*y))
             .light_line_style(WHITE)
             .draw()?;
+        // Points joined by a line, not bars: on a log scale a bar's length depends on where the
+        // axis happens to start, so bars made the later, smaller steps look far larger than
+        // they are. Equal vertical distances are equal ratios, which the rates print.
+        let joined: Vec<(f64, f64)> =
+            vals.iter().enumerate().filter(|(_, v)| v.0 > 0.0).map(|(i, v)| (i as f64, v.0)).collect();
+        chart.draw_series(std::iter::once(PathElement::new(joined, GREY.stroke_width(2))))?;
         for (i, (v, lo, hi)) in vals.iter().enumerate() {
             let x = i as f64;
             if *v > 0.0 {
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.25, y0), (x + 0.25, *v)],
-                    color(i).filled(),
-                )))?;
+                chart.draw_series([
+                    Circle::new((x, *v), 11, color(i).filled()),
+                    Circle::new((x, *v), 11, BLACK.stroke_width(1)),
+                ])?;
             }
             let mut top = *v;
             if lo.is_finite() && hi.is_finite() && *hi > 0.0 {

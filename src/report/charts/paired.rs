@@ -352,7 +352,11 @@ pub fn draw(changes: &[Change], title: &str, path: &Path) -> Result<(), ChartErr
 /// then categories in their order of appearance), then by the labels table.
 pub fn ordered(series: &[Series]) -> Vec<Change> {
     let rank = |s: &Series| {
-        let g = labels::info(&s.metric).map(|l| l.group as usize).filter(|_| !s.group.starts_with("Category"));
+        // Own plans lead (group 0), then the label groups, then the categories in their order.
+        if s.group.starts_with("Own plan") {
+            return (0, 0);
+        }
+        let g = labels::info(&s.metric).map(|l| l.group as usize + 1).filter(|_| !s.group.starts_with("Category"));
         let t = labels::TABLE.iter().position(|l| Some(l.name) == labels::info(&s.metric).map(|i| i.name));
         (g.unwrap_or(usize::MAX), t.unwrap_or(usize::MAX))
     };

@@ -129,6 +129,16 @@ pub fn draw_cumulative(s: &Scenario, path: &Path) -> Result<(), ChartError> {
 /// Stacked areas over days (bottom layer first in `layers`), the total as a black line
 /// and its band as a grey area between dashed lines.
 fn stacked(root: &Root, title: &str, y_desc: &str, dates: &[String], layers: &[Layer], total: &Total) -> Drawn {
+    // The legend goes in a strip under the plot: over the plot it hid the first days' peak.
+    let mut legend: Vec<(String, Mark)> =
+        layers.iter().rev().map(|l| (l.name.clone(), Mark::Area(tint(l.color, 0.12)))).collect();
+    if total.band.is_some() {
+        legend.push(("Total: 95% interval of the mean over the replications".to_string(), Mark::Band(BAND)));
+    }
+    legend.push((total.label.clone(), Mark::Line(BLACK, 2)));
+    let (root, strip) = split_for_legend(root, legend.len(), 3);
+    legend_strip(&strip, &legend, 3)?;
+    let root = &root;
     let days = total.values.len();
     let mut tops: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
     let mut acc = vec![0.0; days];
@@ -171,35 +181,18 @@ fn stacked(root: &Root, title: &str, y_desc: &str, dates: &[String], layers: &[L
         pts.extend(xs().zip(lo.iter().cloned()).rev());
         chart.draw_series(std::iter::once(Polygon::new(pts, BAND.filled())))?;
     }
-    // Top layer first so that the legend lists layers in the order they are stacked.
     for (k, l) in layers.iter().enumerate().rev() {
         let zero = vec![0.0; days];
         let lower = if k == 0 { &zero } else { &tops[k - 1] };
         let mut pts: Vec<(f64, f64)> = xs().zip(tops[k].iter().cloned()).collect();
         pts.extend(xs().zip(lower.iter().cloned()).rev());
-        let c = tint(l.color, 0.12);
-        chart
-            .draw_series(std::iter::once(Polygon::new(pts, c.filled())))?
-            .label(l.name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], c.filled()));
+        chart.draw_series(std::iter::once(Polygon::new(pts, tint(l.color, 0.12).filled())))?;
     }
     if let Some((lo, hi)) = &total.band {
         for b in [lo, hi] {
             chart.draw_series(DashedLineSeries::new(xs().zip(b.iter().cloned()), 6, 4, BLACK.stroke_width(1)))?;
         }
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-            .label("Total: 95% interval across replications")
-            .legend(|(x, y)| {
-                EmptyElement::at((x, y))
-                    + Rectangle::new([(0, -7), (18, 7)], BAND.filled())
-                    + PathElement::new(vec![(0, -7), (18, -7)], BLACK.stroke_width(1))
-                    + PathElement::new(vec![(0, 7), (18, 7)], BLACK.stroke_width(1))
-            });
     }
-    chart
-        .draw_series(LineSeries::new(xs().zip(total.values.iter().cloned()), BLACK.stroke_width(2)))?
-        .label(total.label.clone())
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
-    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    chart.draw_series(LineSeries::new(xs().zip(total.values.iter().cloned()), BLACK.stroke_width(2)))?;
+    Ok(())
 }

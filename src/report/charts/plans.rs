@@ -1,4 +1,5 @@
-//! Plan budget chart: cumulative budget used by the top plans, marking when each ran out.
+//! Plan budget chart: cumulative budget used by the top plans, marking when a budget ran out
+//! (a filled circle) apart from when a plan reached its end date (a cross).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +41,9 @@ impl PlanLine<'_> {
             // The axis shows dates, so the legend does too.
             let when = dates.get(d).filter(|s| s.len() == 10).map_or(format!("day {d}"), |s| s.clone());
             parts.push(format!("budget ran out {when}"));
+        } else if let Some(d) = self.plan.and_then(|p| p.ended_day) {
+            let when = dates.get(d).filter(|s| s.len() == 10).map_or(format!("day {d}"), |s| s.clone());
+            parts.push(format!("ended {when}"));
         }
         format!("{title} ({})", parts.join(", "))
     }
@@ -80,8 +84,9 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// `plan_budgets.png`: cumulative budget used per day by the top plans, with a marker on
-/// the day each plan's budget ran out.
+/// `plan_budgets.png`: cumulative budget used per day by the top plans, with a filled circle
+/// on the day a plan's budget ran out and a cross on the day a plan reached its end date. The
+/// legend is a strip below the plot, so it covers no line or marker.
 pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
     let lines = plan_lines(s);
     let title = title("Budget used by the top plans (by commission)", &s.name());
@@ -97,15 +102,29 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             };
             return no_data(root, &title, note);
         }
+        let mut legend: Vec<(String, Mark)> =
+            lines.iter().enumerate().map(|(i, l)| (l.label(&dates), Mark::Line(color(i), 3))).collect();
+        let out_at = |l: &PlanLine| {
+            l.plan.and_then(|p| p.budget_out_day).and_then(|d| l.used_at(d as f64).map(|v| (d as f64, v)))
+        };
+        let end_at =
+            |l: &PlanLine| l.plan.and_then(|p| p.ended_day).and_then(|d| l.used_at(d as f64).map(|v| (d as f64, v)));
+        if lines.iter().any(|l| out_at(l).is_some()) {
+            legend.push(("Budget ran out on this day".into(), Mark::Ring));
+        }
+        if lines.iter().any(|l| end_at(l).is_some()) {
+            legend.push(("Plan reached its end date on this day".into(), Mark::Cross));
+        }
+        let (plot, strip) = split_for_legend(root, legend.len(), 2);
         let last_day = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(0.0, f64::max);
         let xmax = (s.days().saturating_sub(1) as f64).max(last_day).max(1.0);
         let ymax = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
+        let mut chart = ChartBuilder::on(&plot)
             .caption(&title, title_font())
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(90)
-            .build_cartesian_2d(0f64..xmax, 0f64..headroom(ymax, 1.12))?;
+            .build_cartesian_2d(0f64..xmax, 0f64..headroom(ymax, 1.05))?;
         chart
             .configure_mesh()
             .x_desc(day_axis_desc(&dates))
@@ -118,26 +137,16 @@ pub fn draw_budgets(s: &Scenario, path: &Path) -> Result<(), ChartError> {
             .y_label_formatter(&|y| compact(*y))
             .light_line_style(WHITE)
             .draw()?;
-        let mut any_out = false;
         for (i, l) in lines.iter().enumerate() {
             let c = color(i);
-            chart
-                .draw_series(LineSeries::new(l.points.iter().cloned(), c.stroke_width(3)))?
-                .label(l.label(&dates))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
-            let out = l.plan.and_then(|p| p.budget_out_day).map(|d| d as f64);
-            if let Some((d, v)) = out.and_then(|d| l.used_at(d).map(|v| (d, v))) {
-                any_out = true;
+            chart.draw_series(LineSeries::new(l.points.iter().cloned(), c.stroke_width(3)))?;
+            if let Some((d, v)) = out_at(l) {
                 chart
                     .draw_series([Circle::new((d, v), 8, c.filled()), Circle::new((d, v), 8, BLACK.stroke_width(2))])?;
+            } else if let Some(p) = end_at(l) {
+                chart.draw_series([Cross::new(p, 8, BLACK.stroke_width(3))])?;
             }
         }
-        if any_out {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label("Budget ran out on this day")
-                .legend(|(x, y)| Circle::new((x + 9, y), 7, BLACK.stroke_width(2)));
-        }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        legend_strip(&strip, &legend, 2)
     })
 }

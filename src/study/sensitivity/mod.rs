@@ -394,11 +394,13 @@ pub fn plan(path: &Path, opts: &Options) -> Result<Plan, SensitivityError> {
     }
     let syntax = |e: toml::de::Error| ScenarioError::Syntax { path: path.to_owned(), message: e.to_string() };
     let mut doc: Table = text.parse().map_err(syntax)?;
-    // A file without [categories] has the six defaults; a variant setting one category's key
-    // would otherwise have only that category. So they are listed (each takes its defaults).
-    if !doc.contains_key("categories") {
-        let ids = original.variants[0].scenario.categories.iter().map(|c| (c.id.clone(), Value::Table(Table::new())));
-        doc.insert("categories".into(), Value::Table(ids.collect()));
+    // The wildcards (`categories.*.fee_*`) expand over the tables of the file, so every category
+    // of the market gets one (an empty table keeps its defaults and drops nothing).
+    let cats = doc.entry("categories").or_insert_with(|| Value::Table(Table::new()));
+    if let Value::Table(t) = cats {
+        for c in &original.variants[0].scenario.categories {
+            t.entry(c.id.clone()).or_insert_with(|| Value::Table(Table::new()));
+        }
     }
     pin_derived_defaults(&mut doc, &stem);
     let doc_text = toml::to_string(&doc).unwrap_or_default();

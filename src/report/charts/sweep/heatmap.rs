@@ -99,9 +99,10 @@ impl Scale {
 
 /// `sweep_heatmap.png`: GMV and operator net means over the grid of parameters `a` (x)
 /// and `b` (y), one panel each with its colour scale.
-pub(super) fn draw_heatmap(s: &Sweep, a: usize, b: usize, path: &Path) -> Result<(), ChartError> {
+pub(super) fn draw_heatmap(s: &Sweep, a: usize, b: usize, subject: Subject, path: &Path) -> Result<(), ChartError> {
     let (pa, pb) = (&s.params[a], &s.params[b]);
-    let title = title(&format!("Mean over the grid of {} × {}", short_key(&pa.key), short_key(&pb.key)), &s.name);
+    let grid = format!("{}Mean over the grid of {} × {}", subject.prefix(s), short_key(&pa.key), short_key(&pb.key));
+    let title = title(&grid, &s.name);
     let (w, _) = HEATMAP_SIZE;
     render_sized(path, HEATMAP_SIZE, |root| {
         let (head, body) = root.split_vertically(70);
@@ -109,8 +110,8 @@ pub(super) fn draw_heatmap(s: &Sweep, a: usize, b: usize, path: &Path) -> Result
         let shown = fit(&head, &title, &title_style, w as i32 - 30);
         head.draw(&Text::new(shown, (w as i32 / 2, 16), title_style))?;
         let panels = body.split_evenly((1, 2));
-        for (panel, (metric, label, unit)) in panels.iter().zip(HEAT_PANELS) {
-            heat_panel(root, panel, s, pa, pb, metric, &format!("{label} mean ({unit})"), unit)?;
+        for (panel, p) in panels.iter().zip(subject.heat_panels(s)) {
+            heat_panel(root, panel, s, pa, pb, &p.metric, &format!("{} mean ({})", p.title, p.unit), p.unit)?;
         }
         Ok(())
     })

@@ -1,4 +1,5 @@
-//! The line charts of a sweep: `sweep_<n>.png`, headline metrics against one swept parameter.
+//! The line charts of a sweep: `sweep_<n>.png`, headline metrics against one swept parameter
+//! (`sweep_<n>_own_<k>.png`: own plan k's metrics).
 
 use std::path::Path;
 
@@ -19,18 +20,22 @@ pub(super) fn param_title(s: &Sweep, plan: &LinePlan) -> String {
 }
 
 /// `sweep_<n>.png`: a header (title, note, legend) and a 2x2 grid of metric panels.
-pub(super) fn draw_lines(s: &Sweep, plan: &LinePlan, path: &Path) -> Result<(), ChartError> {
+pub(super) fn draw_lines(s: &Sweep, plan: &LinePlan, subject: Subject, path: &Path) -> Result<(), ChartError> {
     let p = &s.params[plan.axis];
-    let title = title(&param_title(s, plan), &s.name);
-    let reps = s.replications.map_or(String::new(), |r| format!(" of {r} replications"));
+    let title = title(&format!("{}{}", subject.prefix(s), param_title(s, plan)), &s.name);
+    let interval = match s.replications {
+        Some(r) if r < 2 => "one replication, so no interval".to_string(),
+        Some(r) => crate::report::labels::interval_wording(r as usize),
+        None => "95% interval of the mean".to_string(),
+    };
     let note = if !p.numeric {
-        format!("Points: mean{reps}; bars: 95% interval across replications. Text values are categories.")
+        format!("Points: means; bars: {interval}. Text values are categories.")
     } else if plan.scatter {
         format!(
-            "Points: mean{reps}; bars: 95% interval. The other parameters take more than {MAX_LINES} combinations, so variants are not joined."
+            "Points: means; bars: {interval}. The other parameters take more than {MAX_LINES} combinations, so variants are not joined."
         )
     } else {
-        format!("Lines: mean{reps}; shaded: 95% interval across replications.")
+        format!("Lines: means; shaded: {interval}.")
     };
     let legend: Vec<(String, RGBColor)> = if plan.scatter || plan.lines.len() < 2 {
         Vec::new()
@@ -63,8 +68,8 @@ pub(super) fn draw_lines(s: &Sweep, plan: &LinePlan, path: &Path) -> Result<(), 
             return no_data(&body, "", "sweep.csv has no variants.");
         }
         let panels = body.split_evenly((2, 2));
-        for (panel, (metric, label, unit)) in panels.iter().zip(PANELS) {
-            line_panel(root, panel, s, plan, metric, &format!("{label} ({unit})"), unit)?;
+        for (panel, p) in panels.iter().zip(subject.line_panels(s)) {
+            line_panel(root, panel, s, plan, &p.metric, &format!("{} ({})", p.title, p.unit), p.unit)?;
         }
         Ok(())
     })

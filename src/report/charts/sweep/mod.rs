@@ -33,7 +33,7 @@ pub const HEATMAP_SIZE: (u32, u32) = (1200, 800);
 /// variants are drawn as points.
 pub const MAX_LINES: usize = 6;
 
-/// Metrics of the line-chart panels: (column stem, panel title, unit).
+/// Metrics of the market's line-chart panels: (column stem, panel title, unit).
 const PANELS: [(&str, &str, &str); 4] = [
     ("gmv", "GMV", "RMB"),
     ("operator_net", "Operator net", "RMB"),
@@ -41,8 +41,82 @@ const PANELS: [(&str, &str, &str); 4] = [
     ("commission_settled", "Commission settled", "RMB"),
 ];
 
-/// Metrics of the heat-map panels.
+/// Metrics of an own plan's line-chart panels (columns `plans.<name>.<stem>`): what the
+/// strategist decides by first, their operator net.
+const OWN_PANELS: [(&str, &str, &str); 4] = [
+    ("operator_net", "Operator net", "RMB"),
+    ("clips", "Clips", "count"),
+    ("gmv", "GMV", "RMB"),
+    ("commission_settled", "Commission settled", "RMB"),
+];
+
+/// Metrics of the heat-map panels (the market's, and an own plan's).
 const HEAT_PANELS: [(&str, &str, &str); 2] = [("gmv", "GMV", "RMB"), ("operator_net", "Operator net", "RMB")];
+const OWN_HEAT_PANELS: [(&str, &str, &str); 2] = [("operator_net", "Operator net", "RMB"), ("clips", "Clips", "count")];
+
+/// One panel of a chart: the sweep.csv column stem, its title and unit.
+#[derive(Debug, Clone)]
+struct Panel {
+    metric: String,
+    title: String,
+    unit: &'static str,
+}
+
+/// Whose metrics a chart shows: the market's headline, or own plan `k` of [`Sweep::own_plans`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Subject {
+    Market,
+    Own(usize),
+}
+
+impl Subject {
+    fn panels(self, s: &Sweep, table: &[(&str, &str, &'static str)]) -> Vec<Panel> {
+        table
+            .iter()
+            .map(|&(m, title, unit)| match self {
+                Subject::Market => Panel { metric: m.to_string(), title: title.to_string(), unit },
+                Subject::Own(k) => {
+                    Panel { metric: format!("plans.{}.{m}", s.own_plans[k]), title: title.to_string(), unit }
+                }
+            })
+            .collect()
+    }
+
+    /// The line-chart panels of this subject.
+    fn line_panels(self, s: &Sweep) -> Vec<Panel> {
+        self.panels(s, if self == Subject::Market { &PANELS } else { &OWN_PANELS })
+    }
+
+    /// The heat-map panels of this subject.
+    fn heat_panels(self, s: &Sweep) -> Vec<Panel> {
+        self.panels(s, if self == Subject::Market { &HEAT_PANELS } else { &OWN_HEAT_PANELS })
+    }
+
+    /// Put before a chart's title: the own plan's name, nothing for the market.
+    fn prefix(self, s: &Sweep) -> String {
+        match self {
+            Subject::Market => String::new(),
+            Subject::Own(k) => format!("Own plan {}: ", s.own_plans[k]),
+        }
+    }
+
+    /// The file name's suffix (`sweep_1_own_2.png`).
+    fn suffix(self) -> String {
+        match self {
+            Subject::Market => String::new(),
+            Subject::Own(k) => format!("_own_{}", k + 1),
+        }
+    }
+}
+
+/// One chart file of a sweep and what it shows.
+#[derive(Debug, Clone)]
+struct ChartJob {
+    path: PathBuf,
+    subject: Subject,
+    /// The line plan (index into the plans), or `None` for the heat map.
+    plan: Option<usize>,
+}
 
 /// A swept key path as a reader meets it on an axis: the schema's meaning and unit, then the key
 /// (`Maximum commission rate, rate: categories.short_drama.commission_max`); the key alone when the
@@ -166,6 +240,8 @@ struct Sweep {
     params: Vec<Param>,
     /// (metric stem, estimate per variant) in sweep.csv column order.
     metrics: Vec<(String, Vec<Est>)>,
+    /// The own plans' names, from the `plans.<name>.operator_net` columns, in column order.
+    own_plans: Vec<String>,
 }
 
 impl Sweep {
@@ -234,7 +310,11 @@ impl Sweep {
             }
         }
         let params = param_cols.iter().zip(raw).map(|(&c, r)| Param::new(headers[c].clone(), r)).collect();
-        let metrics = metric_cols.into_iter().map(|(m, ..)| m).zip(ests).collect();
+        let metrics: Vec<(String, Vec<Est>)> = metric_cols.into_iter().map(|(m, ..)| m).zip(ests).collect();
+        let own_plans = metrics
+            .iter()
+            .filter_map(|(m, _)| m.strip_prefix("plans.")?.strip_suffix(".operator_net").map(str::to_string))
+            .collect();
 
         let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let manifest = variants.first().and_then(|v| {
@@ -247,7 +327,7 @@ impl Sweep {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or(folder);
         let replications = manifest.as_ref().and_then(|m| m.get("replications")?.as_u64());
-        Ok(Sweep { dir: dir.to_path_buf(), name, replications, variants, params, metrics })
+        Ok(Sweep { dir: dir.to_path_buf(), name, replications, variants, params, metrics, own_plans })
     }
 
     /// The estimates of `metric` per variant (all missing when sweep.csv lacks it).
@@ -381,27 +461,36 @@ pub fn draw_sweep(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
 
     let plans = line_plans(&sweep);
     let heat = heatmap_axes(&sweep);
-    let mut jobs: Vec<(PathBuf, Option<&LinePlan>)> =
-        plans.iter().enumerate().map(|(i, p)| (charts_dir.join(format!("sweep_{}.png", i + 1)), Some(p))).collect();
-    if heat.is_some() {
-        jobs.push((charts_dir.join("sweep_heatmap.png"), None));
+    // The own plans' charts first: a strategist sweeping their plan reads their own results first.
+    let subjects: Vec<Subject> =
+        (0..sweep.own_plans.len()).map(Subject::Own).chain(std::iter::once(Subject::Market)).collect();
+    let mut jobs: Vec<ChartJob> = Vec::new();
+    for &subject in &subjects {
+        for i in 0..plans.len() {
+            let path = charts_dir.join(format!("sweep_{}{}.png", i + 1, subject.suffix()));
+            jobs.push(ChartJob { path, subject, plan: Some(i) });
+        }
+        if heat.is_some() {
+            let path = charts_dir.join(format!("sweep_heatmap{}.png", subject.suffix()));
+            jobs.push(ChartJob { path, subject, plan: None });
+        }
     }
     let drawn: Vec<Result<PathBuf, ChartError>> = jobs
         .par_iter()
-        .map(|(path, plan)| {
-            match (plan, heat) {
-                (Some(plan), _) => draw_lines(&sweep, plan, path)?,
-                (None, Some((a, b))) => draw_heatmap(&sweep, a, b, path)?,
+        .map(|job| {
+            match (job.plan, heat) {
+                (Some(i), _) => draw_lines(&sweep, &plans[i], job.subject, &job.path)?,
+                (None, Some((a, b))) => draw_heatmap(&sweep, a, b, job.subject, &job.path)?,
                 (None, None) => {}
             }
-            Ok(path.clone())
+            Ok(job.path.clone())
         })
         .collect();
     let mut paths = drawn.into_iter().collect::<Result<Vec<_>, _>>()?;
     remove_stale(&charts_dir, &paths)?;
 
     let page = charts_dir.join("sweep.html");
-    write_page(&sweep, &plans, heat, &paths, &page)?;
+    write_page(&sweep, &plans, heat, &jobs, &page)?;
     paths.push(page);
     Ok(paths)
 }
@@ -411,11 +500,12 @@ fn remove_stale(charts_dir: &Path, keep: &[PathBuf]) -> Result<(), ChartError> {
     let entries = std::fs::read_dir(charts_dir).map_err(|source| ChartError::Io { path: charts_dir.into(), source })?;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let ours = name == "sweep_heatmap.png"
-            || name
-                .strip_prefix("sweep_")
-                .and_then(|r| r.strip_suffix(".png"))
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        // sweep_<n>.png, sweep_heatmap.png, and their own-plan forms with `_own_<k>`.
+        let ours = name.strip_prefix("sweep_").and_then(|r| r.strip_suffix(".png")).is_some_and(|r| {
+            let (head, own) = r.split_once("_own_").unwrap_or((r, "1"));
+            let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+            (head == "heatmap" || digits(head)) && digits(own)
+        });
         if ours && !keep.contains(&e.path()) {
             std::fs::remove_file(e.path()).map_err(|source| ChartError::Io { path: e.path(), source })?;
         }

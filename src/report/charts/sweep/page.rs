@@ -5,15 +5,28 @@ use std::path::Path;
 use super::super::draw::write_atomic;
 use super::*;
 
+/// The heat map's metrics in words.
+fn heat_words(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Market => "GMV and operator net",
+        Subject::Own(_) => "Operator net and clips",
+    }
+}
+
 /// What each chart shows, for the page.
-fn caption(s: &Sweep, plan: Option<&LinePlan>, heat: Option<(usize, usize)>) -> String {
+fn caption(s: &Sweep, subject: Subject, plan: Option<&LinePlan>, heat: Option<(usize, usize)>) -> String {
+    let whose = match subject {
+        Subject::Market => String::new(),
+        Subject::Own(k) => format!(" of own plan {}", s.own_plans[k]),
+    };
     match (plan, heat) {
         (Some(plan), _) => {
             let p = &s.params[plan.axis];
-            let mut c = format!(
-                "How do GMV, operator net, creators paid and commission settled change with {}? Means with 95% intervals across replications",
-                p.key
-            );
+            let metrics = match subject {
+                Subject::Market => "GMV, operator net, creators paid and commission settled",
+                Subject::Own(_) => "operator net, clips, GMV and commission settled",
+            };
+            let mut c = format!("How do {metrics}{whose} change with {}? {}", p.key, interval_words(s));
             if plan.lines.len() > 1 {
                 c.push_str("; one line per value of the other parameters");
             }
@@ -27,10 +40,21 @@ fn caption(s: &Sweep, plan: Option<&LinePlan>, heat: Option<(usize, usize)>) -> 
             c
         }
         (None, Some((a, b))) => format!(
-            "Mean GMV and operator net over every combination of {} (x) and {} (y); the colour scale of each panel runs from its lowest to its highest mean.",
-            s.params[a].key, s.params[b].key
+            "Mean {}{whose} over every combination of {} (x) and {} (y); the colour scale of each panel runs from its lowest to its highest mean.",
+            heat_words(subject).to_lowercase(),
+            s.params[a].key,
+            s.params[b].key
         ),
         (None, None) => String::new(),
+    }
+}
+
+/// "Means with their 95% intervals of the mean over N replications", or that one has none.
+fn interval_words(s: &Sweep) -> String {
+    match s.replications {
+        Some(r) if r < 2 => "Means of one replication (no interval)".to_string(),
+        Some(r) => format!("Means with the {}", crate::report::labels::interval_wording(r as usize)),
+        None => "Means with their 95% intervals of the mean".to_string(),
     }
 }
 
@@ -39,7 +63,7 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI','Noto S
 line-height:1.45}h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;\
 border-bottom:1px solid #ddd}.meta{color:#555;font-size:.92em}table{border-collapse:collapse;\
 font-size:.9em}th,td{padding:.25em .6em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.num small{white-space:normal}\
 th{background:#f4f4f4}figure{margin:1.5em 0}figcaption{margin:.3em 0 .6em}\
 img{max-width:100%;height:auto;border:1px solid #ddd}code{font-size:.95em}small{color:#666}\
 .wide{overflow-x:auto;max-width:100%}th{font-weight:600;min-width:6em}";
@@ -49,7 +73,7 @@ pub(super) fn write_page(
     s: &Sweep,
     plans: &[LinePlan],
     heat: Option<(usize, usize)>,
-    charts: &[PathBuf],
+    charts: &[ChartJob],
     out: &Path,
 ) -> Result<(), ChartError> {
     let name = escape_html(&s.name);
@@ -97,13 +121,26 @@ pub(super) fn write_page(
     for p in &s.params {
         let _ = write!(h, "<th><code>{}</code></th>", escape_html(&p.key));
     }
-    let present: Vec<(&str, &str, &str, Vec<Est>)> = TABLE
-        .iter()
+    // Each own plan's operator net and clips lead, then the market's headline.
+    let own = (0..s.own_plans.len()).flat_map(|k| {
+        Subject::Own(k).heat_panels(s).into_iter().map(move |p| {
+            let header = format!("{}{}", Subject::Own(k).prefix(s), p.title);
+            let stem = p.metric.rsplit('.').next().unwrap_or_default().to_string();
+            (p.metric, header, stem, p.unit)
+        })
+    });
+    let market =
+        TABLE.iter().map(|&(m, _, unit)| (m.to_string(), crate::report::labels::label(m), m.to_string(), unit));
+    let present: Vec<(String, String, String, &str, Vec<Est>)> = own
+        .chain(market)
         .filter(|(m, ..)| s.metrics.iter().any(|(n, _)| n == m))
-        .map(|&(m, label, unit)| (m, label, unit, s.metric(m)))
+        .map(|(m, header, stem, unit)| {
+            let est = s.metric(&m);
+            (m, header, stem, unit, est)
+        })
         .collect();
-    for (m, _, _, _) in &present {
-        let _ = write!(h, "<th>{}</th>", escape_html(&crate::report::labels::label(m)));
+    for (_, header, ..) in &present {
+        let _ = write!(h, "<th>{}</th>", escape_html(header));
     }
     h.push_str("</tr>\n");
     for (v, variant) in s.variants.iter().enumerate() {
@@ -113,7 +150,7 @@ pub(super) fn write_page(
             let class = if p.numeric { " class=\"num\"" } else { "" };
             let _ = write!(h, "<td{class}>{}</td>", escape_html(&value));
         }
-        for (m, _, unit, est) in &present {
+        for (_, _, m, unit, est) in &present {
             let e = est[v];
             let interval = match s.replications {
                 Some(r) if r < 2 => "no interval".to_string(),
@@ -129,7 +166,7 @@ pub(super) fn write_page(
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
-    if !present.iter().any(|(m, ..)| *m == "gmv") {
+    if !present.iter().any(|(m, ..)| m == "gmv") {
         h.push_str("<p class=\"meta\">sweep.csv has no headline metric columns.</p>\n");
     }
 
@@ -137,16 +174,15 @@ pub(super) fn write_page(
     if charts.is_empty() {
         h.push_str("<p>No parameter columns in sweep.csv: nothing to chart.</p>\n");
     }
-    for path in charts {
+    for job in charts {
+        let path = &job.path;
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let stem = file.trim_end_matches(".png");
-        let (heading, cap) = if stem == "sweep_heatmap" {
-            ("GMV and operator net over the grid".to_string(), caption(s, None, heat))
-        } else {
-            let n: usize = stem.trim_start_matches("sweep_").parse().unwrap_or(1);
-            match plans.get(n.saturating_sub(1)) {
-                Some(plan) => (param_title(s, plan), caption(s, Some(plan), None)),
-                None => (file.clone(), String::new()),
+        let prefix = job.subject.prefix(s);
+        let (heading, cap) = match job.plan {
+            None => (format!("{prefix}{} over the grid", heat_words(job.subject)), caption(s, job.subject, None, heat)),
+            Some(i) => {
+                (format!("{prefix}{}", param_title(s, &plans[i])), caption(s, job.subject, Some(&plans[i]), None))
             }
         };
         let bytes = std::fs::read(path).map_err(|source| ChartError::Io { path: path.clone(), source })?;
