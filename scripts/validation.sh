@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-output/validation}"
-cargo build --release --quiet
-bin=target/release/cpsim
+# CPSIM=path runs another build (e.g. a copy, while cargo rebuilds target/).
+if [ -z "${CPSIM:-}" ]; then cargo build --release --quiet; fi
+bin="${CPSIM:-target/release/cpsim}"
 e=scenarios/episodes
 pairs=(
   "jump-2022-off jump-2022-on jump-2022"
