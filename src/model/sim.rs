@@ -68,7 +68,7 @@ pub struct World<'s> {
     demand: Vec<f64>,
     title_share: Vec<(f64, f64, f64)>,
     bookings: Vec<Booking>,
-    new_cohorts: Vec<Cohort>,
+    new_cohorts: Vec<Option<Cohort>>,
     /// Wall time by stage (`CPSIM_PROFILE`).
     stages: Stages,
     /// The first reported day (0 unless a burn-in runs first) and the books as they opened then.
@@ -224,15 +224,15 @@ impl<'s> World<'s> {
             for lo in (0..self.cohorts[k].len()).step_by(CHUNK) {
                 let hi = (lo + CHUNK).min(self.cohorts[k].len());
                 let plans = &self.market.plans;
-                // Only a cohort that made money today is booked: an empty booking adds nothing
-                // to any sum (a cohort has no views or opens of its own), and most cohort-days
-                // are empty. The parallel collect keeps the order of the cohorts.
-                bookings.clear();
-                bookings.par_extend(self.cohorts[k][lo..hi].par_iter_mut().filter_map(|co| {
-                    let rev = funnel::cohort_day(s, co, rep_seed, day)?;
-                    let b = ledger::split(s, &rev, plans, date);
-                    b.money.then_some(b)
-                }));
+                // A cohort that made nothing today still gets its (empty) booking: walking it
+                // costs the ledger less than squeezing it out of the chunk on one thread.
+                self.cohorts[k][lo..hi]
+                    .par_iter_mut()
+                    .map(|co| match funnel::cohort_day(s, co, rep_seed, day) {
+                        Some(rev) => ledger::split(s, &rev, plans, date),
+                        None => Booking::nothing(co.source),
+                    })
+                    .collect_into_vec(&mut bookings);
                 self.stages.lap("cohorts: draws, split");
                 self.book(&mut bookings, &mut flows, day);
                 self.stages.lap("cohorts: book");
@@ -251,46 +251,20 @@ impl<'s> World<'s> {
         let mut new_cohorts = std::mem::take(&mut self.new_cohorts);
         for lo in (0..self.clips.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.clips.len());
-            let (plans, titles, ncell) = (&self.market.plans, &self.market.titles, flows.len());
-            // A clip without an open has no money and no cohort: only its views count, and they
-            // are summed by cell here instead of booked (three clip-days in four). Each of
-            // rayon's pieces keeps its clips' bookings and cohorts in clip order, and the pieces
-            // come back in order, so booking order is that of the clips at any thread count.
-            let pieces: Vec<ClipPiece> = self.clips[lo..hi]
+            let plans = &self.market.plans;
+            self.clips[lo..hi]
                 .par_iter()
-                .fold(
-                    || ClipPiece::new(ncell),
-                    |mut piece, c| {
-                        let o = funnel::convert_clip(s, c, rep_seed, day);
-                        if o.opens == 0 {
-                            let own = own::overlay_cell(s, titles[c.title as usize].own);
-                            for k in std::iter::once(cell(c.category, c.landing)).chain(own) {
-                                piece.views[k][0] += c.imps;
-                                piece.views[k][1] += c.fresh;
-                            }
-                        } else {
-                            let mut b = ledger::split(s, &o.revenue, plans, date);
-                            (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
-                            piece.bookings.push(b);
-                            piece.cohorts.extend(o.cohort);
-                        }
-                        piece
-                    },
-                )
-                .collect();
-            bookings.clear();
-            for piece in pieces {
-                bookings.extend_from_slice(&piece.bookings);
-                new_cohorts.extend(piece.cohorts);
-                for (f, v) in flows.iter_mut().zip(&piece.views) {
-                    f.add(Flow::Impressions, v[0] as i64);
-                    f.add(Flow::FreshReach, v[1] as i64);
-                }
-            }
+                .map(|c| {
+                    let o = funnel::convert_clip(s, c, rep_seed, day);
+                    let mut b = ledger::split(s, &o.revenue, plans, date);
+                    (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
+                    (b, o.cohort)
+                })
+                .unzip_into_vecs(&mut bookings, &mut new_cohorts);
             self.stages.lap("clips: draws, split");
             self.book(&mut bookings, &mut flows, day);
             self.stages.lap("clips: book");
-            today.append(&mut new_cohorts);
+            today.extend(new_cohorts.drain(..).flatten());
             self.stages.lap("clips: new cohorts");
         }
         self.new_cohorts = new_cohorts;
@@ -565,20 +539,6 @@ impl<'s> World<'s> {
             own_plans,
             detail: self.plan_used.map(|plan_used| Detail { creators: self.creators, market: self.market, plan_used }),
         }
-    }
-}
-
-/// What one rayon piece of a chunk of clips made: the bookings and new cohorts of its clips with
-/// an open, in clip order, and the views (impressions, fresh) of the rest by cell.
-struct ClipPiece {
-    bookings: Vec<Booking>,
-    cohorts: Vec<Cohort>,
-    views: Vec<[u64; 2]>,
-}
-
-impl ClipPiece {
-    fn new(cells: usize) -> ClipPiece {
-        ClipPiece { bookings: Vec::new(), cohorts: Vec::new(), views: vec![[0; 2]; cells] }
     }
 }
 
