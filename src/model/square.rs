@@ -26,9 +26,8 @@ pub struct Choice {
 pub struct SquareView {
     /// Plans in the square: open, started, and promotable today.
     pub plans: Vec<u32>,
-    category: Vec<u16>,
-    rate: Vec<f64>,
-    epc_rmb: Vec<f64>,
+    /// What a choice reads of each plan, packed in one record (one cache line a sampled plan).
+    packed: Vec<Packed>,
     /// Cumulative sampling weights (popularity), same order as `plans`.
     cum_weight: Vec<f64>,
     /// Guide table over `cum_weight`: `guide[b]` is the first position whose cumulative weight
@@ -43,6 +42,19 @@ pub struct SquareView {
     /// Per-clip bonus programs open today: (program, categories mask, bonus RMB, first n clips).
     per_clip: Vec<(usize, Vec<bool>, f64, u32)>,
 }
+
+/// A plan as the choice reads it: its category, commission rate, and `epc_weight * EPC`, the part
+/// of its expected take that does not depend on the creator.
+#[derive(Clone, Copy, Debug)]
+struct Packed {
+    category: u16,
+    rate: f64,
+    epc_term: f64,
+}
+
+/// Per category, once per choosing creator: learned revenue, ln affinity, and the per-clip
+/// bonuses the creator can still earn there.
+type CategoryTerms = (f64, f64, f64);
 
 /// The guide table of [`SquareView::guide`]: twice as many buckets as positions.
 fn guide_table(cum_weight: &[f64]) -> Vec<u32> {
@@ -67,9 +79,7 @@ impl SquareView {
         let sq = &s.square;
         let mut v = SquareView {
             plans: Vec::new(),
-            category: Vec::new(),
-            rate: Vec::new(),
-            epc_rmb: Vec::new(),
+            packed: Vec::new(),
             cum_weight: Vec::new(),
             guide: Vec::new(),
             image_text_allowed: date >= s.platform.image_text_from,
@@ -93,9 +103,7 @@ impl SquareView {
             };
             total += w;
             v.plans.push(id as u32);
-            v.category.push(p.category);
-            v.rate.push(rate);
-            v.epc_rmb.push(epc);
+            v.packed.push(Packed { category: p.category, rate, epc_term: sq.epc_weight * epc });
             v.cum_weight.push(total);
         }
         v.guide = guide_table(&v.cum_weight);
@@ -149,6 +157,7 @@ impl SquareView {
                 let mut attempts = 0;
                 let mut scratch = Vec::with_capacity(s.square.sample_size);
                 let mut options = Vec::with_capacity(2 * s.square.sample_size);
+                let mut terms = Vec::with_capacity(creators.ncat);
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     if creators.active[i] {
                         attempts += self.choose(
@@ -160,6 +169,7 @@ impl SquareView {
                             day,
                             &mut scratch,
                             &mut options,
+                            &mut terms,
                             &mut out,
                         );
                     }
@@ -182,6 +192,7 @@ impl SquareView {
         day: u32,
         sample: &mut Vec<usize>,
         options: &mut Vec<(usize, FormatKind, f64)>,
+        terms: &mut Vec<CategoryTerms>,
         out: &mut Vec<Choice>,
     ) -> u64 {
         let mut r = rng::stream(rep_seed, Kind::Choice, i as u64, day);
@@ -194,28 +205,36 @@ impl SquareView {
         let tau = sq.temperature_rmb;
         let outside = creators.reservation_rmb[i] as f64 / tau;
         let nprog = s.subsidies.len();
+        // What depends on the creator and the category but not on the plan, once per creator
+        // rather than once per sampled plan (the same numbers, so the same choices).
+        terms.clear();
+        for c in 0..nc {
+            let mut per_clip = 0.0;
+            for (k, cats, bonus, first) in &self.per_clip {
+                if cats[c] && program_clips.get(i * nprog + k).copied().unwrap_or(0) < *first {
+                    per_clip += bonus;
+                }
+            }
+            terms.push((creators.learned_rmb[i * nc + c] as f64, creators.ln_affinity[i * nc + c] as f64, per_clip));
+        }
+        let formats: &[FormatKind] = if self.image_text_allowed && creators.image_text[i] {
+            &[FormatKind::Video, FormatKind::ImageText]
+        } else {
+            &[FormatKind::Video]
+        };
         for _ in 0..attempts {
             self.sample(&mut r, sq.sample_size, sample);
             options.clear();
             let mut best = outside;
             for &j in sample.iter() {
-                let c = self.category[j] as usize;
-                let learned = creators.learned_rmb[i * nc + c] as f64;
-                let ln_a = creators.ln_affinity[i * nc + c] as f64;
-                let mut per_clip = 0.0;
-                for (k, cats, bonus, first) in &self.per_clip {
-                    if cats[c] && program_clips.get(i * nprog + k).copied().unwrap_or(0) < *first {
-                        per_clip += bonus;
-                    }
-                }
-                for f in [FormatKind::Video, FormatKind::ImageText] {
-                    if f == FormatKind::ImageText && !(self.image_text_allowed && creators.image_text[i]) {
-                        continue;
-                    }
+                let p = self.packed[j];
+                let c = p.category as usize;
+                let (learned, ln_a, per_clip) = terms[c];
+                for &f in formats {
                     let fm = &s.formats[f as usize];
-                    let own = self.rate[j] * learned * fm.reach;
+                    let own = p.rate * learned * fm.reach;
                     let e = (1.0 - sq.epc_weight) * own
-                        + sq.epc_weight * self.epc_rmb[j]
+                        + p.epc_term
                         + self.subsidy_topup[c] * own
                         + self.subsidy_flat_rmb[c]
                         + per_clip
@@ -306,9 +325,7 @@ mod tests {
         let guide = guide_table(&cum_weight);
         SquareView {
             plans: (0..weights.len() as u32).collect(),
-            category: Vec::new(),
-            rate: Vec::new(),
-            epc_rmb: Vec::new(),
+            packed: Vec::new(),
             cum_weight,
             guide,
             image_text_allowed: false,
