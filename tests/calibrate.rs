@@ -39,14 +39,44 @@ fn calibrate(file: &str, out: &Path, extra: &[&str], env: Option<(&str, &str)>) 
     cmd.output().unwrap()
 }
 
+/// Runs every shard of the next batch (one after the other, as array tasks would), then merges;
+/// until the merge says the calibration is finished. Returns the merges' messages.
+fn sharded(file: &str, out: &Path, n: u32) -> Vec<String> {
+    let mut said = Vec::new();
+    for _round in 0..40 {
+        for k in 1..=n {
+            let o = calibrate(file, out, &["--threads", "1", "--shard", &format!("{k}/{n}")], None);
+            assert!(o.status.success(), "shard {k}/{n}: {}", text(&o.stderr));
+        }
+        let m = cpsim().args(["calibrate", file, "--observed", OBS, "--merge", "--out"]).arg(out).output().unwrap();
+        assert!(m.status.success(), "merge: {}", text(&m.stderr));
+        let t = text(&m.stdout);
+        said.push(t.lines().next().unwrap_or_default().to_owned());
+        if t.contains("the calibration is finished") {
+            return said;
+        }
+        assert!(t.contains("run the shards again"), "{t}");
+    }
+    panic!("no end after 40 rounds of shards: {said:?}");
+}
+
 #[test]
-fn posterior_is_byte_identical_at_one_and_two_threads() {
-    let (a, b) = (tmp(), tmp());
+fn posterior_is_byte_identical_at_one_and_two_threads_and_in_shards() {
+    let (a, b, c) = (tmp(), tmp(), tmp());
     for (dir, threads) in [(&a, "1"), (&b, "2")] {
         let o = calibrate(SMALL, dir.path(), &["--threads", threads], None);
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
+    // Three shards a batch, merged batch by batch: some generations need more than one batch.
+    let said = sharded(SMALL, c.path(), 3);
+    assert!(said.iter().any(|l| l.contains("particles accepted after 1 batch")), "{said:?}");
+    assert!(!c.path().join("calibrate-small.shards").exists(), "merged parts were left behind");
     let (fa, fb) = (files(&a.path().join("calibrate-small")), files(&b.path().join("calibrate-small")));
+    let fc = files(&c.path().join("calibrate-small"));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fc.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fc[name], "{name} differs between a run in shards and one without");
+    }
     for name in [
         "posterior.csv",
         "summary.csv",
@@ -162,6 +192,42 @@ fn synthesize_writes_a_labelled_observed_file() {
     let committed = std::fs::read_to_string(Path::new(ROOT).join(OBS)).unwrap();
     let data = |s: &str| s.lines().filter(|l| !l.starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(data(&text(&o.stdout)), data(&committed));
+}
+
+/// Bad shard input: K above N, a merge with a shard missing, a part of another calibration (other
+/// seed) or of another shard count; each exit 2 with a message naming the shard, state untouched.
+#[test]
+fn bad_shards_are_refused() {
+    let out = tmp();
+    let o = calibrate(SMALL, out.path(), &["--shard", "4/3"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("need 1 <= K <= N"), "{}", text(&o.stderr));
+    let merge =
+        || cpsim().args(["calibrate", SMALL, "--observed", OBS, "--merge", "--out"]).arg(out.path()).output().unwrap();
+    let m = merge();
+    assert_eq!(m.status.code(), Some(2), "{}", text(&m.stderr));
+    assert!(text(&m.stderr).contains("no shard parts"), "{}", text(&m.stderr));
+    let o = calibrate(SMALL, out.path(), &["--shard", "1/2"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m = merge();
+    assert_eq!(m.status.code(), Some(2), "{}", text(&m.stderr));
+    assert!(text(&m.stderr).contains("missing shard(s) 2/2 (shard-2-of-2.json)"), "{}", text(&m.stderr));
+    // Shard 2 of another seed: another calibration.
+    let o = calibrate(SMALL, out.path(), &["--shard", "2/2", "--seed", "99"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m = merge();
+    assert_eq!(m.status.code(), Some(2), "{}", text(&m.stderr));
+    let err = text(&m.stderr);
+    assert!(err.contains("shard-2-of-2.json") && err.contains("another calibration"), "{err}");
+    // A part of another shard count beside them.
+    std::fs::remove_file(out.path().join("calibrate-small.shards/shard-2-of-2.json")).unwrap();
+    let o = calibrate(SMALL, out.path(), &["--shard", "3/3"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let m = merge();
+    assert_eq!(m.status.code(), Some(2), "{}", text(&m.stderr));
+    assert!(text(&m.stderr).contains("a shard of 3 beside shards of 2"), "{}", text(&m.stderr));
+    assert!(!out.path().join("calibrate-small.state.json").exists(), "a refused merge wrote the state");
+    assert!(!out.path().join("calibrate-small").exists(), "a refused merge wrote results");
 }
 
 fn refused(file: &str, observed: &str) -> String {

@@ -205,8 +205,16 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Start again, ignoring a saved state of an earlier run of the same inputs
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["shard", "merge"])]
     pub fresh: bool,
+    /// Simulate only shard K of N (1-based) of the next batch of the generation being filled,
+    /// into OUT/calibrate-<stem>.shards/, for a batch engine; then join the shards with --merge
+    #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+    pub shard: Option<ShardSpec>,
+    /// Join the shards of the next batch into the saved state, exactly as a run without shards
+    /// would; writes the results once the calibration is finished
+    #[arg(long)]
+    pub merge: bool,
     /// Print nothing but errors
     #[arg(long)]
     pub quiet: bool,

@@ -52,8 +52,9 @@ pub(super) fn optimize(a: &OptimizeArgs) -> Result<(), CliError> {
         Ok(())
     };
     let tick = || bar.inc(1);
-    let outcome =
-        pool.install(|| Search { opt: &opt, state: &mut state, stop: &STOP, tick: &tick, saved: &mut saved }.run());
+    let outcome = pool.install(|| {
+        Search { opt: &opt, state: &mut state, stop: &STOP, tick: &tick, saved: &mut saved, model: None }.run()
+    });
     bar.finish_and_clear();
     let outcome = outcome.map_err(err)?;
     let report = summary::summarize(&opt, &state, &outcome, first.seed, &first.name);

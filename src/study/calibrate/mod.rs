@@ -1,12 +1,14 @@
 //! Calibration (`cpsim calibrate`): fits scenario parameters to observed daily series by
 //! ABC-SMC with an adaptive tolerance, deterministic at any thread count and resumable after each
 //! generation. [`config`] reads the `[calibrate]` table, [`observed`] the data, [`abc`] holds the
-//! sampler's numbers, [`state`] the saved generations, [`outputs`] turns a run into the report's data.
+//! sampler's numbers, [`state`] the saved generations, [`shards`] a generation's
+//! simulations split over a batch engine's tasks, [`outputs`] turns a run into the report's data.
 
 pub mod abc;
 pub mod config;
 pub mod observed;
 pub mod outputs;
+pub mod shards;
 pub mod state;
 
 use crate::base::rng;
@@ -18,7 +20,7 @@ use crate::study::sweep::set_path;
 use config::Config;
 use observed::{Observed, ObservedError};
 use rayon::prelude::*;
-use state::{Generation, Particle, State};
+use state::{Generation, Particle, Pending, State};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use toml::{Table, Value};
@@ -224,6 +226,116 @@ fn stop_after() -> Option<u32> {
     std::env::var("CPSIM_STOP_AFTER_GENERATION").ok()?.parse().ok()
 }
 
+/// The generation and batch to simulate next, or `None` when the calibration is over: every
+/// generation done, or the run budget reached (then `st.ended` says so and a part-filled
+/// generation is dropped, as a run without shards drops it).
+pub fn next_batch(cal: &Calibration, st: &mut State) -> Option<(u32, u32)> {
+    let cfg = &cal.config;
+    if st.ended.is_some() || st.generations.len() >= cfg.generations as usize {
+        return None;
+    }
+    let g = st.generations.len() as u32;
+    let (batch, spent) =
+        st.pending.as_ref().filter(|p| p.generation == g).map_or((0, 0), |p| (p.batches, p.simulations));
+    if st.simulations + spent + u64::from(cfg.particles) > cfg.max_simulations {
+        st.ended = Some(format!(
+            "the run budget: generation {g} would need more than max_simulations = {}",
+            cfg.max_simulations
+        ));
+        st.pending = None;
+        return None;
+    }
+    Some((g, batch))
+}
+
+/// Simulates batch `batch` of generation `g` (proposals `batch * particles ..` of the next
+/// `particles`), or only the proposals shard `shard` owns. Each entry is (proposal index, the
+/// particle, or `None` for a proposal that never landed inside the prior's box), by index.
+/// Everything is drawn from streams of (seed, generation, index) and the previous generation,
+/// so any split of the indices gives the same particles.
+pub fn simulate_batch(
+    cal: &Calibration,
+    st: &State,
+    g: u32,
+    batch: u32,
+    shard: Option<crate::study::shard::ShardSpec>,
+) -> Result<Vec<(u32, Option<Particle>)>, ScenarioError> {
+    let n = cal.config.particles;
+    let bounds = cal.bounds();
+    let targets = cal.targets();
+    let weights: Vec<f64> = cal.fit.iter().map(|(_, w)| *w).collect();
+    let prev = g.checked_sub(1).and_then(|p| st.generations.get(p as usize));
+    let kernel = prev.map(|p| abc::Kernel::from_particles(&p.thetas(), &p.weights()));
+    let (prev_x, prev_w) = prev.map(|p| (p.thetas(), p.weights())).unwrap_or_default();
+    let first = batch * n;
+    let indices: Vec<u32> = (first..first + n).filter(|i| shard.map_or(true, |s| s.owns(*i as usize))).collect();
+    indices
+        .into_par_iter()
+        .map(|i| {
+            let prev = kernel.as_ref().map(|k| (prev_x.as_slice(), prev_w.as_slice(), k));
+            let Some((theta, _)) = abc::propose(cal.seed, g, i, &bounds, prev) else { return Ok((i, None)) };
+            let seed = rng::particle_seed(cal.seed, g, i);
+            let series = cal.simulate(&theta, seed)?;
+            let fitted: Vec<Vec<f64>> = cal.fit.iter().map(|(k, _)| series[*k].clone()).collect();
+            let distance = abc::distance(&fitted, &targets, &weights);
+            Ok((i, Some(Particle { index: i, theta, weight: 1.0, distance, seed, series })))
+        })
+        .collect()
+}
+
+/// Takes a whole batch's results (every proposal of batch `batch` of generation `g`, by index)
+/// into the state: particles within the tolerance are accepted in index order until the
+/// generation has `particles`; then its importance weights are computed and the generation is
+/// appended (`true`), else it stays pending for the next batch (`false`).
+pub fn absorb(cal: &Calibration, st: &mut State, g: u32, batch: u32, results: Vec<(u32, Option<Particle>)>) -> bool {
+    let n = cal.config.particles as usize;
+    let prev = g.checked_sub(1).and_then(|p| st.generations.get(p as usize));
+    let tolerance = prev.map(|p| abc::weighted_quantile(&p.distances(), &p.weights(), cal.config.quantile));
+    let kernel = prev.map(|p| abc::Kernel::from_particles(&p.thetas(), &p.weights()));
+    let (prev_x, prev_w) = prev.map(|p| (p.thetas(), p.weights())).unwrap_or_default();
+    let mut p = st.pending.take().filter(|p| p.generation == g && p.batches == batch).unwrap_or(Pending {
+        generation: g,
+        batches: batch,
+        simulations: 0,
+        accepted: Vec::with_capacity(n),
+    });
+    p.simulations += results.iter().filter(|r| r.1.is_some()).count() as u64;
+    for (_, particle) in results {
+        let Some(particle) = particle else { continue };
+        if p.accepted.len() < n && tolerance.map_or(true, |eps| particle.distance <= eps) {
+            p.accepted.push(particle);
+        }
+    }
+    p.batches += 1;
+    if p.accepted.len() < n {
+        st.pending = Some(p);
+        return false;
+    }
+    let mut accepted = p.accepted;
+    if let Some(k) = &kernel {
+        let xs: Vec<Vec<f64>> = accepted.iter().map(|p| p.theta.clone()).collect();
+        for (p, w) in accepted.iter_mut().zip(abc::weights(&xs, &prev_x, &prev_w, k)) {
+            p.weight = w;
+        }
+    } else {
+        accepted.iter_mut().for_each(|p| p.weight = 1.0 / n as f64);
+    }
+    st.simulations += p.simulations;
+    st.generations.push(Generation { tolerance, simulations: p.simulations, particles: accepted });
+    true
+}
+
+/// The error of a calibration whose budget did not cover one generation.
+pub fn check_started(cal: &Calibration, st: &State) -> Result<(), CalibrateError> {
+    if st.generations.is_empty() {
+        return Err(CalibrateError::Usage(format!(
+            "calibrate.max_simulations = {} does not cover one generation of {} particles",
+            cal.config.max_simulations, cal.config.particles
+        )));
+    }
+    Ok(())
+}
+
 /// Runs (or resumes from `state_path`) the calibration; saves the state after each generation.
 /// `progress` sees (generation, simulations so far).
 pub fn run(
@@ -233,76 +345,20 @@ pub fn run(
     progress: &(dyn Fn(u32, u64) + Sync),
 ) -> Result<State, CalibrateError> {
     let mut st = state::load(state_path, &cal.hash).unwrap_or_else(|| State::new(&cal.hash));
-    let cfg = &cal.config;
-    let n = cfg.particles as usize;
-    let bounds = cal.bounds();
-    let targets = cal.targets();
-    let weights: Vec<f64> = cal.fit.iter().map(|(_, w)| *w).collect();
-    let fitted = |series: &[Vec<f64>]| -> Vec<Vec<f64>> { cal.fit.iter().map(|(k, _)| series[*k].clone()).collect() };
-    while st.generations.len() < cfg.generations as usize && st.ended.is_none() {
-        let g = st.generations.len() as u32;
-        let prev = st.generations.last();
-        let kernel = prev.map(|p| abc::Kernel::from_particles(&p.thetas(), &p.weights()));
-        let tolerance = prev.map(|p| abc::weighted_quantile(&p.distances(), &p.weights(), cfg.quantile));
-        let (prev_x, prev_w) = prev.map(|p| (p.thetas(), p.weights())).unwrap_or_default();
-        let mut accepted: Vec<Particle> = Vec::with_capacity(n);
-        let mut spent = 0u64;
-        let mut batch = 0u32;
-        while accepted.len() < n {
-            if st.simulations + spent + n as u64 > cfg.max_simulations {
-                st.ended = Some(format!(
-                    "the run budget: generation {g} would need more than max_simulations = {}",
-                    cfg.max_simulations
-                ));
-                break;
-            }
-            if stop.load(Ordering::SeqCst) {
-                return Err(CalibrateError::Interrupted(g));
-            }
-            let first = batch * n as u32;
-            let results: Vec<Option<Particle>> = (first..first + n as u32)
-                .into_par_iter()
-                .map(|i| {
-                    let prev = kernel.as_ref().map(|k| (prev_x.as_slice(), prev_w.as_slice(), k));
-                    let Some((theta, _)) = abc::propose(cal.seed, g, i, &bounds, prev) else { return Ok(None) };
-                    let seed = rng::particle_seed(cal.seed, g, i);
-                    let series = cal.simulate(&theta, seed)?;
-                    let distance = abc::distance(&fitted(&series), &targets, &weights);
-                    Ok(Some(Particle { index: i, theta, weight: 1.0, distance, seed, series }))
-                })
-                .collect::<Result<_, ScenarioError>>()?;
-            spent += results.iter().filter(|r| r.is_some()).count() as u64;
-            for p in results.into_iter().flatten() {
-                if accepted.len() < n && tolerance.map_or(true, |eps| p.distance <= eps) {
-                    accepted.push(p);
-                }
-            }
-            batch += 1;
+    while let Some((g, batch)) = next_batch(cal, &mut st) {
+        if stop.load(Ordering::SeqCst) {
+            return Err(CalibrateError::Interrupted(g));
         }
-        if st.ended.is_some() {
-            break;
+        let results = simulate_batch(cal, &st, g, batch, None)?;
+        if !absorb(cal, &mut st, g, batch, results) {
+            continue;
         }
-        if let Some(k) = &kernel {
-            let xs: Vec<Vec<f64>> = accepted.iter().map(|p| p.theta.clone()).collect();
-            for (p, w) in accepted.iter_mut().zip(abc::weights(&xs, &prev_x, &prev_w, k)) {
-                p.weight = w;
-            }
-        } else {
-            accepted.iter_mut().for_each(|p| p.weight = 1.0 / n as f64);
-        }
-        st.simulations += spent;
-        st.generations.push(Generation { tolerance, simulations: spent, particles: accepted });
         state::save(state_path, &st)?;
         progress(g, st.simulations);
-        if stop_after() == Some(g + 1) && st.generations.len() < cfg.generations as usize {
+        if stop_after() == Some(g + 1) && st.generations.len() < cal.config.generations as usize {
             return Err(CalibrateError::Interrupted(g + 1));
         }
     }
-    if st.generations.is_empty() {
-        return Err(CalibrateError::Usage(format!(
-            "calibrate.max_simulations = {} does not cover one generation of {} particles",
-            cfg.max_simulations, cfg.particles
-        )));
-    }
+    check_started(cal, &st)?;
     Ok(st)
 }

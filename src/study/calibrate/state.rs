@@ -57,11 +57,26 @@ pub struct State {
     pub simulations: u64,
     /// Why the run ended before its last generation (the budget), if it did.
     pub ended: Option<String>,
+    /// The generation being filled, when a sharded run merged some of its batches but not yet
+    /// enough accepted particles (absent from the state of a run without shards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// A generation part-filled: the batches merged so far and the particles they had accepted.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Pending {
+    pub generation: u32,
+    /// Batches of `particles` proposals merged so far (the next batch has this number).
+    pub batches: u32,
+    /// Simulations those batches ran.
+    pub simulations: u64,
+    pub accepted: Vec<Particle>,
 }
 
 impl State {
     pub fn new(hash: &str) -> State {
-        State { input_hash: hash.to_owned(), generations: vec![], simulations: 0, ended: None }
+        State { input_hash: hash.to_owned(), generations: vec![], simulations: 0, ended: None, pending: None }
     }
 }
 
@@ -148,6 +163,7 @@ mod tests {
             generations: vec![Generation { tolerance: None, simulations: 4, particles: vec![p] }],
             simulations: 4,
             ended: None,
+            pending: None,
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.json");

@@ -23,6 +23,8 @@ use crate::study::sweep::{self, Overrides, Study, Variant};
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
+pub mod cmaes;
+mod evolve;
 pub mod search;
 pub mod state;
 mod stats;
@@ -33,13 +35,13 @@ pub mod summary;
 pub const KEYS: &[(&str, &str, &str, &str, &str)] = &[
     ("objective", "metric", "(required)", "a headline metric, or an own plan's `plans.<name>.<metric>`", "What the search maximises or minimises: its mean over replications."),
     ("goal", "", "\"maximize\"", "\"maximize\", \"minimize\"", "Direction of the objective."),
-    ("method", "", "\"race\"", "\"race\", \"grid\"", "`race`: coarse-to-fine grids, each raced on paired intervals (docs/OPTIMIZE.md). `grid`: every point at `resolution` with `max_replications` each (the reference the race is checked against)."),
+    ("method", "", "\"race\" (one or two variables), \"cmaes\" (three or more)", "\"race\", \"cmaes\", \"grid\"", "`race`: coarse-to-fine grids, each raced on paired intervals (one or two variables). `cmaes`: CMA-ES on paired estimates, its best candidates then raced (any number of variables). `grid`: every point at `resolution` with `max_replications` each (the reference the others are checked against). docs/OPTIMIZE.md."),
     ("runs", "runs", "500", "1 to 1000000", "Budget: simulation runs (candidate x replication) at most. The search stops when the next round would exceed it and reports the best so far."),
     ("confidence", "share", "0.95", "0.5 to 0.999", "Confidence of each elimination: a candidate is dropped when the one-sided bound (Bonferroni over the candidates alive) of the incumbent's paired advantage over it is above zero."),
     ("first_replications", "replications", "5", "3 to 1000", "Replications every candidate of a grid gets before the first elimination; the race doubles them while candidates remain."),
     ("max_replications", "replications", "40", "first_replications to 10000", "Replications at most per candidate; candidates still tied then are reported as tied."),
     ("points", "count", "5", "3 to 21", "Grid points per continuous variable at each level of the coarse-to-fine search."),
-    ("variables.<key path>", "", "(one or two required)", "{ from, to, resolution, also } or a list of values", "A decision: a scenario key path set as sweeps set it. A range is searched coarse to fine down to `resolution` (default (to - from) / 64; a whole-number `from`, `to` and `resolution` give whole numbers); `also` lists keys set to the same value. A list is tried value by value."),
+    ("variables.<key path>", "", "(at least one required)", "{ from, to, resolution, also } or a list of values", "A decision: a scenario key path set as sweeps set it. A range is searched coarse to fine down to `resolution` (default (to - from) / 64; a whole-number `from`, `to` and `resolution` give whole numbers); `also` lists keys set to the same value. A list is tried value by value."),
     ("constraints.<metric>", "", "(none)", "{ min, max }", "A metric whose mean must lie within [min, max]. A candidate whose confidence interval lies wholly outside is dropped; the best is chosen among candidates whose mean satisfies every constraint."),
 ];
 
@@ -60,6 +62,8 @@ const TOP_KEYS: [&str; 9] = [
 pub enum Method {
     Race,
     Grid,
+    /// CMA-ES on paired estimates (`cmaes`), its best candidates raced at the end.
+    Cmaes,
 }
 
 /// One decision variable.
@@ -352,7 +356,7 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
         }
     };
     let sign = if word("goal", &["maximize", "minimize"], "maximize")? == "maximize" { 1.0 } else { -1.0 };
-    let method = if word("method", &["race", "grid"], "race")? == "race" { Method::Race } else { Method::Grid };
+    let method_word = word("method", &["race", "cmaes", "grid"], "")?;
     let whole = |k: &str, default: i64, lo: i64, hi: i64| -> Result<i64, Bad> {
         match t.get(k) {
             None => Ok(default),
@@ -383,15 +387,23 @@ fn parse_spec(t: &Table) -> Result<Spec, Bad> {
         }
         Some(v) => return Err(err("variables", format!("must be a table of key paths to ranges or lists, got {v}"))),
     };
-    if variables.len() > 2 {
-        return Err(err(
-            "variables",
-            format!(
-                "{} variables: cpsim optimize searches one or two variables (more is not supported yet)",
-                variables.len()
-            ),
-        ));
-    }
+    let method = match method_word.as_str() {
+        "race" if variables.len() > 2 => {
+            return Err(err(
+                "method",
+                format!(
+                    "the race searches one or two variables, and there are {}: use \"cmaes\" (the default for \
+                     three or more) or \"grid\"",
+                    variables.len()
+                ),
+            ))
+        }
+        "race" => Method::Race,
+        "grid" => Method::Grid,
+        "cmaes" => Method::Cmaes,
+        _ if variables.len() > 2 => Method::Cmaes,
+        _ => Method::Race,
+    };
     let mut seen: Vec<&str> = Vec::new();
     for k in variables.iter().flat_map(|v| &v.keys) {
         if seen.contains(&k.as_str()) {
@@ -540,7 +552,10 @@ mod tests {
         assert!(e.1.contains("did you mean `runs`"), "{}", e.1);
         let e = spec("objective = \"gmv\"\n[variables]\na = { from = 2, to = 1 }\n").unwrap_err();
         assert_eq!(e.0, "variables.\"a\"");
-        assert!(spec("objective = \"gmv\"\n[variables]\na = [1]\nb = [1]\nc = [2]\n").is_err());
+        let three = "objective = \"gmv\"\n[variables]\na = [1]\nb = [1]\nc = [2]\n";
+        assert_eq!(spec(three).unwrap().method, Method::Cmaes);
+        let e = spec(&format!("method = \"race\"\n{three}")).unwrap_err();
+        assert!(e.0 == "method" && e.1.contains("use \"cmaes\""), "{e:?}");
         assert!(
             spec("objective = \"gmv\"\n[variables]\na = [1]\n[constraints]\nclips = { min = 3, max = 1 }\n").is_err()
         );

@@ -16,6 +16,7 @@
 //! Everything depends on the spec and the values alone, so the search replays exactly from a
 //! saved [`State`] and at any thread count.
 
+use super::cmaes::Cmaes;
 use super::state::State;
 use super::stats::t_quantile;
 use super::{value, Domain, Method, Optimization};
@@ -87,7 +88,7 @@ struct Axis {
 }
 
 impl Optimization {
-    fn axis_value(&self, var: usize, i: i64) -> Value {
+    pub(super) fn axis_value(&self, var: usize, i: i64) -> Value {
         match &self.spec.variables[var].domain {
             Domain::Range { from, resolution, integer, to } => {
                 let x = (from + i as f64 * resolution).min(*to);
@@ -136,9 +137,12 @@ impl Optimization {
 
     /// Runs of the first round: what `runs` must at least allow.
     pub fn first_round_runs(&self) -> u64 {
-        let n = self.axes().iter().map(|a| a.indices.len() as u64).product::<u64>();
+        let n = match self.spec.method {
+            Method::Cmaes => Cmaes::new(self.spec.variables.len(), vec![], 0.0, 0).lambda as u64,
+            _ => self.axes().iter().map(|a| a.indices.len() as u64).product::<u64>(),
+        };
         let reps = match self.spec.method {
-            Method::Race => self.spec.first_replications,
+            Method::Race | Method::Cmaes => self.spec.first_replications,
             Method::Grid => self.spec.max_replications,
         };
         n * reps as u64
@@ -159,12 +163,15 @@ pub struct Search<'a> {
     pub tick: &'a (dyn Fn() + Sync),
     /// Called after every round that ran something, with the state to save.
     pub saved: &'a mut dyn FnMut(&State) -> Result<(), OptimizeError>,
+    /// A stand-in for the model, for tests of the search on an objective whose optimum is known:
+    /// (candidate, replication) to the values of [`super::Spec::metrics`].
+    pub model: Option<&'a (dyn Fn(&[Value], u32) -> Vec<Option<f64>> + Sync)>,
 }
 
 impl Search<'_> {
     /// Makes sure every candidate has replications `0..n`; `false` when that would exceed the
     /// budget (nothing is run then).
-    fn ensure(&mut self, points: &[(String, Vec<Value>)], n: u32) -> Result<bool, OptimizeError> {
+    pub(super) fn ensure(&mut self, points: &[(String, Vec<Value>)], n: u32) -> Result<bool, OptimizeError> {
         let missing: Vec<(usize, u32)> = points
             .iter()
             .enumerate()
@@ -175,6 +182,16 @@ impl Search<'_> {
         }
         if self.state.runs() + missing.len() as u64 > self.opt.spec.runs {
             return Ok(false);
+        }
+        if let Some(model) = self.model {
+            for (i, r) in &missing {
+                let values = model(&points[*i].1, *r);
+                self.state.insert(&points[*i].0, *r, &values);
+                (self.tick)();
+            }
+            self.check_metrics()?;
+            (self.saved)(self.state)?;
+            return if self.stop.load(Ordering::SeqCst) { Err(OptimizeError::Interrupted) } else { Ok(true) };
         }
         let needed: Vec<usize> = {
             let mut v: Vec<usize> = missing.iter().map(|m| m.0).collect();
@@ -233,18 +250,18 @@ impl Search<'_> {
     }
 
     /// `sign * objective` of a candidate in replications `0..n`.
-    fn scores(&self, key: &str, n: u32) -> Vec<Option<f64>> {
+    pub(super) fn scores(&self, key: &str, n: u32) -> Vec<Option<f64>> {
         let sign = self.opt.spec.sign;
         self.state.column(key, 0, n).into_iter().map(|x| x.map(|x| sign * x)).collect()
     }
 
-    fn mean(xs: &[Option<f64>]) -> Option<f64> {
+    pub(super) fn mean(xs: &[Option<f64>]) -> Option<f64> {
         let v: Vec<f64> = xs.iter().flatten().copied().collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     }
 
     /// Whether the mean of each constraint's metric meets its bounds.
-    fn feasible(&self, key: &str, n: u32) -> bool {
+    pub(super) fn feasible(&self, key: &str, n: u32) -> bool {
         self.opt.spec.constraints.iter().enumerate().all(|(j, c)| match Self::mean(&self.state.column(key, j + 1, n)) {
             Some(m) => c.min.map_or(true, |lo| m >= lo) && c.max.map_or(true, |hi| m <= hi),
             None => false,
@@ -264,7 +281,7 @@ impl Search<'_> {
 
     /// The incumbent of some candidates: the best mean among those whose means meet the
     /// constraints (or among all, if none does); ties go to the first in grid order.
-    fn incumbent(&self, alive: &[(String, Vec<Value>)], n: u32) -> usize {
+    pub(super) fn incumbent(&self, alive: &[(String, Vec<Value>)], n: u32) -> usize {
         let feasible: Vec<usize> = (0..alive.len()).filter(|i| self.feasible(&alive[*i].0, n)).collect();
         let pool = if feasible.is_empty() { (0..alive.len()).collect() } else { feasible };
         let mut best = pool[0];
@@ -280,7 +297,7 @@ impl Search<'_> {
     }
 
     /// Races a level's candidates; returns the winner and records what became of the others.
-    fn race(
+    pub(super) fn race(
         &mut self,
         grid: Vec<(String, Vec<Value>)>,
         level: usize,
@@ -288,7 +305,7 @@ impl Search<'_> {
     ) -> Result<Option<(String, Vec<Value>, bool)>, OptimizeError> {
         let spec = &self.opt.spec;
         let (mut n, max) = match spec.method {
-            Method::Race => (spec.first_replications, spec.max_replications),
+            Method::Race | Method::Cmaes => (spec.first_replications, spec.max_replications),
             Method::Grid => (spec.max_replications, spec.max_replications),
         };
         let mut alive = grid;
@@ -363,6 +380,9 @@ impl Search<'_> {
 
     /// Runs the whole search.
     pub fn run(&mut self) -> Result<Outcome, OptimizeError> {
+        if self.opt.spec.method == Method::Cmaes {
+            return self.evolve();
+        }
         let mut axes = self.opt.axes();
         let mut seen: Vec<Seen> = Vec::new();
         let mut status: BTreeMap<String, String> = BTreeMap::new();

@@ -80,12 +80,18 @@ pub fn summarize(opt: &Optimization, state: &State, out: &Outcome, seed: u64, na
         method: match spec.method {
             Method::Race => "race (coarse-to-fine grids, each raced on paired t intervals)".into(),
             Method::Grid => "grid (every point at resolution, max_replications each)".into(),
+            Method::Cmaes => {
+                "cmaes (CMA-ES on paired estimates, its best candidates then raced on paired t intervals)".into()
+            }
         },
         confidence: spec.confidence,
         runs_budget: spec.runs,
         runs_used: state.runs(),
         levels: out.levels,
         stop: match out.stop {
+            Stop::Converged if spec.method == Method::Cmaes => {
+                "converged (CMA-ES's steps below every variable's resolution, the final race decided)".into()
+            }
             Stop::Converged => "converged (the last level compared neighbours one resolution apart)".into(),
             Stop::Budget => "stopped by the budget of runs".into(),
         },
