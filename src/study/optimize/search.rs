@@ -40,6 +40,9 @@ pub enum OptimizeError {
     Interrupted,
 }
 
+/// A stand-in for the model: (candidate, replication) to the values of [`super::Spec::metrics`].
+pub type StandIn = dyn Fn(&[Value], u32) -> Vec<Option<f64>> + Sync;
+
 /// A finished unit: (variant in the round's study, replication, values).
 type Done = (usize, u32, Vec<Option<f64>>);
 
@@ -165,7 +168,7 @@ pub struct Search<'a> {
     pub saved: &'a mut dyn FnMut(&State) -> Result<(), OptimizeError>,
     /// A stand-in for the model, for tests of the search on an objective whose optimum is known:
     /// (candidate, replication) to the values of [`super::Spec::metrics`].
-    pub model: Option<&'a (dyn Fn(&[Value], u32) -> Vec<Option<f64>> + Sync)>,
+    pub model: Option<&'a StandIn>,
 }
 
 impl Search<'_> {
