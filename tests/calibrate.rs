@@ -159,6 +159,35 @@ fn forecast_pairs_decisions_on_the_same_draws() {
     let imp: Vec<&str> = paired.lines().find(|l| l.starts_with("market.impressions,")).unwrap().split(',').collect();
     assert_eq!(imp[1], "feed 450 000");
     assert!(fdir.join("charts/fan-market.gmv.png").is_file());
+    // A decision takes effect on the first day past the data: over the 14 observed days both
+    // decisions replay the same market, after them the larger feed shows.
+    let bands = |decision: &str, series: &str| -> Vec<String> {
+        let lead = format!("{series},{decision},");
+        csv.lines().filter(|l| l.starts_with(&lead)).map(|l| l.splitn(5, ',').nth(4).unwrap().to_string()).collect()
+    };
+    let (same, more) = (bands("as calibrated", "market.impressions"), bands("feed 450 000", "market.impressions"));
+    assert_eq!(same[..14], more[..14], "the observed window differs between decisions");
+    assert_ne!(same[14..], more[14..], "the decision changed nothing");
+    // A decision from the first forecast day cannot change what the market is built with.
+    let text_of = std::fs::read_to_string(dir.join("calibrated.toml")).unwrap();
+    let bent = text_of.replace("\"platform.feed_supply\" = 450000.0", "\"creators.count\" = 500");
+    assert_ne!(bent, text_of, "the fixture's decision line moved");
+    let bad = tmp();
+    let bad_dir = bad.path().join("calibrate-small");
+    std::fs::create_dir(&bad_dir).unwrap();
+    for f in ["posterior.csv", "observed.csv"] {
+        std::fs::copy(dir.join(f), bad_dir.join(f)).unwrap();
+    }
+    std::fs::write(bad_dir.join("calibrated.toml"), &bent).unwrap();
+    let b =
+        cpsim().args(["forecast", "--quiet", "--draws", "2", "--out"]).arg(bad.path()).arg(&bad_dir).output().unwrap();
+    assert_eq!(b.status.code(), Some(2), "{}", text(&b.stderr));
+    let err = text(&b.stderr);
+    assert!(
+        err.contains("forecast.decisions[1]") && err.contains("creators.count") && err.contains("from = \"start\""),
+        "{err}"
+    );
+    assert!(!bad.path().join("forecast-small").exists(), "no output from a refused forecast");
     // Same bytes at another thread count.
     let again = tmp();
     let g = cpsim()

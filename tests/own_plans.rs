@@ -325,7 +325,10 @@ fn sweeps_and_compare_carry_own_plan_metrics() {
     let html = fs::read_to_string(charts.join("sweep.html")).unwrap();
     let own = html.find("id=\"sweep_1_own_1\"").expect("own-plan chart on sweep.html");
     assert!(own < html.find("id=\"sweep_1\"").expect("market chart on sweep.html"), "own plan's chart first");
-    assert!(html.contains("<th>Own plan 我的短剧: Operator net</th>"), "own plan's operator net in the table");
+    assert!(
+        html.contains("<th>Operator net (运营方净收入), own plan 我的短剧</th>"),
+        "own plan's operator net in the table"
+    );
     assert!(html.contains("operator net, clips, GMV and commission settled of own plan 我的短剧"));
 
     let a = dir.path().join("a.toml");

@@ -17,3 +17,4 @@ pub mod prior;
 pub mod series;
 pub mod sim;
 pub mod square;
+pub mod switch;

@@ -566,6 +566,25 @@ pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
     run_replication_with(s, rep, detail, &|_| {})
 }
 
+/// Runs replication `rep` under `before` up to reported day `from_day`, then under `after`
+/// (`model::switch`: the two must pass [`crate::model::switch::problems`]); the burn-in runs
+/// under `before`.
+pub fn run_replication_switched(before: &Scenario, after: &Scenario, from_day: u32, rep: u32) -> RepResult {
+    let seed = rng::replication_seed(before.seed, rep);
+    let (b, a) = (burn_in::extend(before), burn_in::extend(after));
+    let mut w = World::new(&b, seed, false);
+    w.report_from = before.burn_in_days;
+    let switch_day = before.burn_in_days + from_day;
+    for day in 0..b.days {
+        if day == switch_day {
+            w.s = &a;
+            crate::model::switch::revise_own_plans(&mut w.market, &b, &a);
+        }
+        w.step(day);
+    }
+    w.finish()
+}
+
 /// Runs replication `rep` of a scenario, calling `on_day` after each simulated day (burn-in
 /// days included).
 pub fn run_replication_with(s: &Scenario, rep: u32, detail: bool, on_day: &dyn Fn(u32)) -> RepResult {

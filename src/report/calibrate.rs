@@ -145,21 +145,26 @@ fn fit_csv(r: &CalibrationReport) -> String {
     let mut out = String::from("series,day,date,observed,q05,q25,median,q75,q95\n");
     for f in &r.fits {
         for (d, b) in f.bands.iter().enumerate() {
-            let obs = f.observed[d].map(num).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{},{d},{},{obs},{},{},{},{},{}",
-                csv_field(&f.name),
-                r.dates[d],
-                num(b[0]),
-                num(b[1]),
-                num(b[2]),
-                num(b[3]),
-                num(b[4])
-            );
+            band_row(&mut out, &csv_field(&f.name), d, &r.dates[d], f.observed[d], b);
         }
     }
     out
+}
+
+/// One row of a band file (the fit's and the forecast's): `lead` (the series, and the
+/// decision in a forecast), then the day, its date, the observed value if any and the band's
+/// five quantiles.
+pub fn band_row(out: &mut String, lead: &str, day: usize, date: &str, observed: Option<f64>, b: &Band) {
+    let obs = observed.map(num).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{lead},{day},{date},{obs},{},{},{},{},{}",
+        num(b[0]),
+        num(b[1]),
+        num(b[2]),
+        num(b[3]),
+        num(b[4])
+    );
 }
 
 fn manifest(r: &CalibrationReport) -> String {

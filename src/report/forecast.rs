@@ -2,7 +2,7 @@
 //! decision and day), `totals.csv`, `paired.csv` (each decision against the first, paired on
 //! the same draws), a fan chart per series, `manifest.json` and `index.html`, written whole.
 
-use crate::report::calibrate::{chart_name, num, Band};
+use crate::report::calibrate::{band_row, chart_name, num, Band};
 use crate::report::charts::calibrate::{draw_fan, Fan};
 use crate::report::output::{csv_field, put, write_atomically, OutputError};
 use serde_json::json;
@@ -58,20 +58,9 @@ fn forecast_csv(r: &ForecastReport) -> String {
     let mut out = String::from("series,decision,day,date,observed,q05,q25,median,q75,q95\n");
     for s in &r.series {
         for (j, dec) in r.decisions.iter().enumerate() {
+            let lead = format!("{},{}", csv_field(&s.name), csv_field(dec));
             for (d, b) in s.fans[j].iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{},{},{d},{},{},{},{},{},{},{}",
-                    csv_field(&s.name),
-                    csv_field(dec),
-                    r.dates[d],
-                    s.observed[d].map(num).unwrap_or_default(),
-                    num(b[0]),
-                    num(b[1]),
-                    num(b[2]),
-                    num(b[3]),
-                    num(b[4])
-                );
+                band_row(&mut out, &lead, d, &r.dates[d], s.observed[d], b);
             }
         }
     }

@@ -34,8 +34,7 @@ pub fn paired(a: &[RepData], b: &[RepData]) -> Vec<PairedRow> {
             PairedRow { metric: metric.to_string(), unit: *unit, a: sa, b: sb, diff: sd, variance_reduction }
         })
         .collect();
-    let names: Vec<&str> = a.first().map(|r| r.own_plans.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
-    for name in names.into_iter().filter(|nm| b.first().is_some_and(|r| r.own_plans.iter().any(|p| p.name == *nm))) {
+    for name in shared_own_plans(a, b) {
         for (metric, unit) in OWN_METRICS {
             let key = format!("plans.{name}.{metric}");
             let pairs: Vec<(f64, f64)> =
@@ -45,6 +44,13 @@ pub fn paired(a: &[RepData], b: &[RepData]) -> Vec<PairedRow> {
         }
     }
     rows
+}
+
+/// The own plans both sides have, by name, in A's order.
+fn shared_own_plans<'a>(a: &'a [RepData], b: &[RepData]) -> Vec<&'a str> {
+    let names: Vec<&str> = a.first().map(|r| r.own_plans.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
+    let in_b = |nm: &&str| b.first().is_some_and(|r| r.own_plans.iter().any(|p| p.name == *nm));
+    names.into_iter().filter(in_b).collect()
 }
 
 /// Statistics of (A, B) pairs: A, B, the differences B - A, and the variance reduction
@@ -88,9 +94,6 @@ pub fn csv(rows: &[PairedRow]) -> String {
     out
 }
 
-/// The series of a paired comparison for its chart and page: every labelled headline metric,
-/// and per category its GMV, commission, clips and operator net per title (episode metrics),
-/// replication r of A with replication r of B.
 /// The own-plan metrics a comparison chart shows (the others are in paired.csv).
 const CHARTED_OWN: [&str; 7] = [
     "clips",
@@ -102,6 +105,10 @@ const CHARTED_OWN: [&str; 7] = [
     "budget_used",
 ];
 
+/// The series of a paired comparison for its chart and page: the charted metrics of every own
+/// plan both sides have, every labelled headline metric, and per category its GMV, commission,
+/// clips and operator net per title (episode metrics), replication r of A with replication r
+/// of B.
 pub fn series(
     sa: &crate::scenario::Scenario,
     a: &[RepData],
@@ -118,16 +125,11 @@ pub fn series(
         }
     };
     // The own plans first: their group leads the chart (`paired::ordered`).
-    let names: Vec<&str> = a.first().map(|r| r.own_plans.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
-    for (i, name) in names.iter().enumerate() {
-        let Some(j) = b.first().and_then(|r| r.own_plans.iter().position(|p| p.name == *name)) else { continue };
-        for (k, (metric, unit)) in OWN_METRICS.iter().enumerate() {
-            if !CHARTED_OWN.contains(metric) {
-                continue;
-            }
-            let value = |d: &RepData, p: usize| d.own_plans.get(p).and_then(|o| o.metrics.get(k).copied().flatten());
-            let pairs = (0..n).filter_map(|r| Some((value(&a[r], i)?, value(&b[r], j)?))).collect();
-            push(format!("plans.{name}.{metric}"), *unit, format!("Own plan: {name}"), pairs);
+    for name in shared_own_plans(a, b) {
+        for (metric, unit) in OWN_METRICS.iter().filter(|(m, _)| CHARTED_OWN.contains(m)) {
+            let key = format!("plans.{name}.{metric}");
+            let pairs = (0..n).filter_map(|r| Some((metric_value(&a[r], &key)?, metric_value(&b[r], &key)?))).collect();
+            push(key, *unit, format!("Own plan: {name}"), pairs);
         }
     }
     for (k, (metric, unit)) in METRICS.iter().enumerate() {

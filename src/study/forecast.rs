@@ -12,18 +12,21 @@
 //! name = "commission 70%"
 //! set = { "categories.short_drama.commission_min" = 0.7 }
 //! ```
-//! A decision's keys hold for the whole run, observed window included: a change from a date on
-//! is written with the scenario's dated keys.
+//! A decision takes effect on the first day past the observed data (`model::switch`): every
+//! draw runs the observed window as calibrated, so each decision's fan starts from the same
+//! market. `from = "start"` makes a decision hold for the whole run instead, burn-in included
+//! (what the market would be had it always been so).
 
 use crate::base::rng::{self, Kind};
 use crate::model::metrics::stat;
 use crate::model::series::SeriesKey;
+use crate::model::switch;
 use crate::report::calibrate::Band;
 use crate::report::forecast::{ForecastReport, ForecastSeries, PairedRow, TotalRow};
 use crate::scenario::{self, schema, Problem, Scenario, ScenarioError};
 use crate::study::calibrate::observed::{self, Observed};
 use crate::study::calibrate::outputs::band;
-use crate::study::calibrate::{run_series, scenario_of, with_values, CalibrateError};
+use crate::study::calibrate::{run_series, scenario_of, series_of, with_values, CalibrateError};
 use crate::study::sweep::set_path;
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -33,6 +36,9 @@ use toml::{Table, Value};
 pub struct Decision {
     pub name: String,
     pub set: Vec<(String, Value)>,
+    /// The decision holds for the whole run (`from = "start"`) rather than from the first
+    /// forecast day.
+    pub from_start: bool,
 }
 
 /// A forecast ready to run.
@@ -102,7 +108,7 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
     }
     let mut decisions = Vec::new();
     match table.get("decisions") {
-        None => decisions.push(Decision { name: "as calibrated".into(), set: vec![] }),
+        None => decisions.push(Decision { name: "as calibrated".into(), set: vec![], from_start: false }),
         Some(Value::Array(list)) if !list.is_empty() => {
             for (i, d) in list.iter().enumerate() {
                 let at = format!("forecast.decisions[{i}]");
@@ -125,29 +131,52 @@ pub fn load(dir: &Path, days: Option<u32>, draws: Option<u32>) -> Result<Forecas
                         ))
                     }
                 };
-                if let Some(k) = t.keys().find(|k| *k != "name" && *k != "set") {
+                let from_start = match t.get("from") {
+                    None => false,
+                    Some(Value::String(f)) if f == "forecast" => false,
+                    Some(Value::String(f)) if f == "start" => true,
+                    Some(v) => {
+                        return Err(bad(
+                            &file,
+                            &text,
+                            &format!("{at}.from"),
+                            format!("must be \"forecast\" (the first day past the data, the default) or \"start\" (the whole run), got {v}"),
+                        ))
+                    }
+                };
+                if let Some(k) = t.keys().find(|k| !["name", "set", "from"].contains(&k.as_str())) {
                     return Err(bad(
                         &file,
                         &text,
                         &format!("{at}.{k}"),
-                        "unknown key; a decision takes name and set".into(),
+                        "unknown key; a decision takes name, set and from".into(),
                     ));
                 }
                 if decisions.iter().any(|x: &Decision| x.name == name) {
                     return Err(bad(&file, &text, &format!("{at}.name"), format!("two decisions are named `{name}`")));
                 }
-                decisions.push(Decision { name, set });
+                decisions.push(Decision { name, set, from_start });
             }
         }
         Some(v) => return Err(bad(&file, &text, "forecast.decisions", format!("must be a list of tables, got {v}"))),
     }
-    // Every decision must give a valid scenario before anything runs.
-    for d in &decisions {
+    // Every decision must give a valid scenario before anything runs, and one that can take
+    // over mid-run unless it holds from the start.
+    for (i, d) in decisions.iter().enumerate() {
         let mut t = doc.clone();
         for (k, v) in &d.set {
             set_path(&mut t, k, v.clone()).map_err(|m| bad(&file, &text, "forecast.decisions", m))?;
         }
-        scenario_of(&t, &stem, &file, &format!("forecast decision `{}`", d.name))?;
+        let after = scenario_of(&t, &stem, &file, &format!("forecast decision `{}`", d.name))?;
+        if let Some((key, what)) =
+            (!d.from_start).then(|| switch::problems(&base, &after)).and_then(|p| p.into_iter().next())
+        {
+            let message = format!(
+                "sets {key}, which {what}: a decision from the first forecast day cannot change it (the \
+                 market is built with it); give the decision from = \"start\" to hold it for the whole run"
+            );
+            return Err(bad(&file, &text, &format!("forecast.decisions[{i}]"), message));
+        }
     }
     let (keys, particles) = read_posterior(&dir.join("posterior.csv"))?;
     let obs_file = dir.join("observed.csv");
@@ -204,26 +233,36 @@ impl Forecast {
         self.observed.horizon_days() + self.days_ahead
     }
 
-    /// The scenario of draw `i` under decision `d`: its seed is the draw's alone, shared by
-    /// every decision.
-    fn scenario(&self, i: usize, d: usize) -> Result<Scenario, ScenarioError> {
+    /// The scenario of draw `i` under decision `d` (`None`: as calibrated): its seed is the
+    /// draw's alone, shared by every decision.
+    fn scenario(&self, i: usize, d: Option<usize>) -> Result<Scenario, ScenarioError> {
         let mut t = with_values(&self.doc, &self.keys, &self.draws[i].1).map_err(|m| ScenarioError::Invalid {
             path: self.file.clone(),
             problems: vec![Problem { key: String::new(), message: m, line: None }],
         })?;
-        for (k, v) in &self.decisions[d].set {
+        let name = d.map_or("as calibrated", |d| self.decisions[d].name.as_str());
+        for (k, v) in d.map_or(&[][..], |d| &self.decisions[d].set) {
             let _ = set_path(&mut t, k, v.clone());
         }
-        let mut s = scenario_of(
-            &t,
-            &self.stem,
-            &self.file,
-            &format!("forecast draw {i}, decision `{}`", self.decisions[d].name),
-        )?;
+        let mut s = scenario_of(&t, &self.stem, &self.file, &format!("forecast draw {i}, decision `{name}`"))?;
         s.days = self.days_total();
         s.seed = rng::particle_seed(self.seed, u32::MAX, i as u32);
         s.replications = 1;
         Ok(s)
+    }
+
+    /// Draw `i` under decision `d`: the observed window as calibrated, then the decision (or
+    /// the decision throughout, `from = "start"`).
+    fn series(&self, i: usize, d: usize) -> Result<Vec<Vec<f64>>, ScenarioError> {
+        let dec = &self.decisions[d];
+        let after = self.scenario(i, Some(d))?;
+        if dec.from_start || dec.set.is_empty() {
+            return Ok(run_series(&after, &self.observed.keys));
+        }
+        let before = self.scenario(i, None)?;
+        let from_day = self.observed.horizon_days();
+        let r = crate::model::sim::run_replication_switched(&before, &after, from_day, 0);
+        Ok(series_of(&after, r, &self.observed.keys))
     }
 }
 
@@ -232,7 +271,7 @@ pub fn run(f: &Forecast) -> Result<Runs, ScenarioError> {
     let nd = f.decisions.len();
     let flat: Vec<Vec<Vec<f64>>> = (0..f.draws.len() * nd)
         .into_par_iter()
-        .map(|u| Ok(run_series(&f.scenario(u / nd, u % nd)?, &f.observed.keys)))
+        .map(|u| f.series(u / nd, u % nd))
         .collect::<Result<_, ScenarioError>>()?;
     let mut it = flat.into_iter();
     Ok((0..f.draws.len()).map(|_| it.by_ref().take(nd).collect()).collect())

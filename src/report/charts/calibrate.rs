@@ -43,8 +43,20 @@ pub fn draw_fan(
         hi = f.bands.iter().map(|b| b[4]).filter(|v| v.is_finite()).fold(hi, f64::max);
     }
     let (y0, y1) = span(0.0, headroom(hi, 1.08));
+    // The legend goes in a strip under the plot: inside it covered the top of a band.
+    let mut legend: Vec<(String, Mark)> = fans
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (format!("{}: median, 50% and 90% bands", f.name), Mark::Line(color(i), 3)))
+        .collect();
+    legend.push(("observed".to_string(), Mark::Dot(BLACK)));
+    if split.is_some() {
+        legend.push(("dashed: the forecast starts".to_string(), Mark::Line(GREY, 2)));
+    }
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
+        let (root, strip) = split_for_legend(root, legend.len(), 2);
+        legend_strip(&strip, &legend, 2)?;
+        let mut chart = ChartBuilder::on(&root)
             .caption(title, title_font())
             .margin(18)
             .x_label_area_size(60)
@@ -74,28 +86,19 @@ pub fn draw_fan(
         for (i, f) in fans.iter().enumerate() {
             let c = color(i);
             let xs = |k: usize| (f.first_day + k) as f64;
-            chart
-                .draw_series(LineSeries::new(
-                    f.bands.iter().enumerate().map(|(k, b)| (xs(k), b[2])),
-                    c.stroke_width(3),
-                ))?
-                .label(format!("{}: median, 50% and 90% bands", f.name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+            chart.draw_series(LineSeries::new(
+                f.bands.iter().enumerate().map(|(k, b)| (xs(k), b[2])),
+                c.stroke_width(3),
+            ))?;
         }
         if let Some(s) = split {
             let x = s as f64 - 0.5;
             chart.draw_series(DashedLineSeries::new(vec![(x, y0), (x, y1)], 8, 6, GREY.stroke_width(2)))?;
         }
-        chart
-            .draw_series(
-                observed
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(d, v)| Some(Circle::new((d as f64, (*v)?), 5, BLACK.filled()))),
-            )?
-            .label("observed")
-            .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        chart.draw_series(
+            observed.iter().enumerate().filter_map(|(d, v)| Some(Circle::new((d as f64, (*v)?), 5, BLACK.filled()))),
+        )?;
+        Ok(())
     })
 }
 
@@ -107,38 +110,54 @@ pub fn draw_tolerance(path: &Path, scenario: &str, gens: &[GenRow]) -> Result<()
     let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = vals.iter().copied().fold(0.0, f64::max);
     let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.3, hi * 1.3) } else { (0.001, 10.0) };
+    // Drawn on log10 of the distance with labels in distance: plotters' log axis labels only
+    // powers of ten, so a run whose distances stay within one decade had an unlabelled axis.
+    let (lo, hi) = (lo.log10(), hi.log10());
     let t = title("ABC-SMC tolerance per generation", scenario);
+    let legend = [
+        ("tolerance".to_string(), Mark::Line(color(0), 3)),
+        ("median distance of accepted particles".to_string(), Mark::Line(color(1), 3)),
+    ];
     render(path, |root| {
-        let mut chart = ChartBuilder::on(root)
+        let (root, strip) = split_for_legend(root, legend.len(), 2);
+        legend_strip(&strip, &legend, 2)?;
+        let mut chart = ChartBuilder::on(&root)
             .caption(&t, title_font())
             .margin(18)
             .x_label_area_size(60)
             .y_label_area_size(90)
-            .build_cartesian_2d(-0.5f64..gens.len() as f64 - 0.5, (lo..hi).log_scale())?;
+            .build_cartesian_2d(-0.5f64..gens.len() as f64 - 0.5, lo..hi)?;
         chart
             .configure_mesh()
             .x_labels(gens.len().clamp(2, 20))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("generation (0 = prior)")
-            .y_desc("distance (normalised series)")
+            .y_labels(8)
+            .y_label_formatter(&|y| significant(10f64.powf(*y)))
+            .y_desc("distance (normalised series, log scale)")
             .axis_desc_style(desc_font())
             .label_style(label_font())
             .draw()?;
-        let tol: Vec<(f64, f64)> =
-            gens.iter().filter_map(|g| Some((g.generation as f64, g.tolerance.filter(|t| *t > 0.0)?))).collect();
-        chart
-            .draw_series(LineSeries::new(tol.clone(), color(0).stroke_width(3)))?
-            .label("tolerance")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color(0).stroke_width(3)));
+        let tol: Vec<(f64, f64)> = gens
+            .iter()
+            .filter_map(|g| Some((g.generation as f64, g.tolerance.filter(|t| *t > 0.0)?.log10())))
+            .collect();
+        chart.draw_series(LineSeries::new(tol.clone(), color(0).stroke_width(3)))?;
         chart.draw_series(tol.iter().map(|p| Circle::new(*p, 5, color(0).filled())))?;
-        let med: Vec<(f64, f64)> =
-            gens.iter().filter(|g| g.median_distance > 0.0).map(|g| (g.generation as f64, g.median_distance)).collect();
-        chart
-            .draw_series(LineSeries::new(med, color(1).stroke_width(3)))?
-            .label("median distance of accepted particles")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color(1).stroke_width(3)));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+        let med: Vec<(f64, f64)> = gens
+            .iter()
+            .filter(|g| g.median_distance > 0.0)
+            .map(|g| (g.generation as f64, g.median_distance.log10()))
+            .collect();
+        chart.draw_series(LineSeries::new(med, color(1).stroke_width(3)))?;
+        Ok(())
     })
+}
+
+/// A positive number to three significant digits, for a log axis's labels.
+fn significant(v: f64) -> String {
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{v:.digits$}")
 }
 
 /// The pairs plot: weighted histograms on the diagonal, particles (shade by weight) below it,

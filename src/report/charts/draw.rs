@@ -340,6 +340,8 @@ pub enum Mark {
     Ring,
     /// A black cross: another event on a line (a plan reached its end date).
     Cross,
+    /// A filled dot of the colour (observed points).
+    Dot(RGBColor),
 }
 
 /// Splits `area` into the plot and a legend strip under it, tall enough for `entries` in
@@ -373,6 +375,7 @@ pub fn legend_strip(strip: &Root, entries: &[(String, Mark)], columns: usize) ->
             }
             Mark::Ring => strip.draw(&Circle::new((x + 12, mid), 7, BLACK.stroke_width(2)))?,
             Mark::Cross => strip.draw(&Cross::new((x + 12, mid), 7, BLACK.stroke_width(3)))?,
+            Mark::Dot(c) => strip.draw(&Circle::new((x + 12, mid), 5, c.filled()))?,
         }
         let style = text(16.0, &BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         let shown = fit(strip, label, &style, col_w - 44);

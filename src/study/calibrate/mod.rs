@@ -206,7 +206,11 @@ impl Calibration {
 
 /// Runs replication 0 of `s` and returns the named daily series.
 pub fn run_series(s: &Scenario, keys: &[series::SeriesKey]) -> Vec<Vec<f64>> {
-    let r = crate::model::sim::run_replication(s, 0, false);
+    series_of(s, crate::model::sim::run_replication(s, 0, false), keys)
+}
+
+/// The daily series `keys` of a replication `r` of `s`.
+pub fn series_of(s: &Scenario, r: crate::model::metrics::RepResult, keys: &[series::SeriesKey]) -> Vec<Vec<f64>> {
     let d = RepData {
         replication: 0,
         seed: r.seed,

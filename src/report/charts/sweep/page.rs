@@ -124,7 +124,7 @@ pub(super) fn write_page(
     // Each own plan's operator net and clips lead, then the market's headline.
     let own = (0..s.own_plans.len()).flat_map(|k| {
         Subject::Own(k).heat_panels(s).into_iter().map(move |p| {
-            let header = format!("{}{}", Subject::Own(k).prefix(s), p.title);
+            let header = crate::report::labels::label(&p.metric);
             let stem = p.metric.rsplit('.').next().unwrap_or_default().to_string();
             (p.metric, header, stem, p.unit)
         })
