@@ -5,30 +5,12 @@
 
 mod common;
 
-use common::{cpsim, text, tmp, ROOT};
-use std::collections::BTreeMap;
+use common::{cpsim, text, tmp, tree, ROOT};
 use std::path::Path;
 
 const SMALL: &str = "tests/fixtures/calibrate/small.toml";
 const TINY: &str = "tests/fixtures/calibrate/tiny.toml";
 const OBS: &str = "tests/fixtures/calibrate/observed-14.csv";
-
-/// Every file under `dir` (relative path -> bytes).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 fn calibrate(file: &str, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> std::process::Output {
     let mut cmd = cpsim();
@@ -71,8 +53,8 @@ fn posterior_is_byte_identical_at_one_and_two_threads_and_in_shards() {
     let said = sharded(SMALL, c.path(), 3);
     assert!(said.iter().any(|l| l.contains("particles accepted after 1 batch")), "{said:?}");
     assert!(!c.path().join("calibrate-small.shards").exists(), "merged parts were left behind");
-    let (fa, fb) = (files(&a.path().join("calibrate-small")), files(&b.path().join("calibrate-small")));
-    let fc = files(&c.path().join("calibrate-small"));
+    let (fa, fb) = (tree(&a.path().join("calibrate-small")), tree(&b.path().join("calibrate-small")));
+    let fc = tree(&c.path().join("calibrate-small"));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fc.keys().collect::<Vec<_>>());
     for (name, bytes) in &fa {
         assert!(bytes == &fc[name], "{name} differs between a run in shards and one without");
@@ -112,7 +94,7 @@ fn a_stopped_calibration_resumes_to_the_same_bytes() {
     let err = text(&resumed.stderr);
     assert!(!err.contains("generation 0 done"), "generation 0 was run again:\n{err}");
     assert!(err.contains("generation 2 done"), "{err}");
-    let (fw, fp) = (files(&whole.path().join("calibrate-small")), files(&parts.path().join("calibrate-small")));
+    let (fw, fp) = (tree(&whole.path().join("calibrate-small")), tree(&parts.path().join("calibrate-small")));
     assert_eq!(fw.keys().collect::<Vec<_>>(), fp.keys().collect::<Vec<_>>());
     for (name, bytes) in &fw {
         assert!(bytes == &fp[name], "{name} differs between a resumed and an uninterrupted run");
@@ -197,7 +179,7 @@ fn forecast_pairs_decisions_on_the_same_draws() {
         .output()
         .unwrap();
     assert!(g.status.success(), "{}", text(&g.stderr));
-    let (fa, fb) = (files(&fdir), files(&again.path().join("forecast-small")));
+    let (fa, fb) = (tree(&fdir), tree(&again.path().join("forecast-small")));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (name, bytes) in &fa {
         assert!(bytes == &fb[name], "{name} differs between 1 thread and all");

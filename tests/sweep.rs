@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::cpsim;
+use common::{cpsim, tree};
 use predicates::str::contains;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const SWEEP: &str = r#"
 [scenario]
@@ -25,23 +25,6 @@ feed_supply = 300_000
 "wechat.dropoff" = { from = 0.1, to = 0.5, steps = 2 }
 "#;
 
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("sw.toml");
@@ -55,8 +38,8 @@ fn shards_merge_byte_identical_to_the_unsharded_run() {
     let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
     cpsim().args(["run", file.to_str().unwrap(), "--quiet", "--out", whole.to_str().unwrap()]).assert().success();
     let a = tree(&whole.join("sw"));
-    assert!(a.iter().any(|(p, _)| p == Path::new("sweep.csv")));
-    assert_eq!(a.iter().filter(|(p, _)| p.ends_with("summary.csv")).count(), 4, "2 x 2 grid");
+    assert!(a.contains_key("sweep.csv"));
+    assert_eq!(a.keys().filter(|p| p.ends_with("summary.csv")).count(), 4, "2 x 2 grid");
     for k in 1..=3 {
         let shard = format!("{k}/3");
         cpsim()
@@ -70,7 +53,7 @@ fn shards_merge_byte_identical_to_the_unsharded_run() {
     assert_eq!(a.len(), b.len());
     for ((pa, da), (pb, db)) in a.iter().zip(&b) {
         assert_eq!(pa, pb);
-        assert!(da == db, "{} differs after merge", pa.display());
+        assert!(da == db, "{pa} differs after merge");
     }
 }
 

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::Path;
 use tempfile::TempDir;
 
 /// The crate root: commands run there, so fixture paths in messages are relative.
@@ -34,4 +36,22 @@ pub fn png_size(bytes: &[u8]) -> (u32, u32) {
     let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     (w, h)
+}
+
+/// Every file below `dir`, by its path relative to `dir` (`charts/x.png`), with its bytes: two
+/// result folders are byte-identical when their trees are equal.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
 }
