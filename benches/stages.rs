@@ -161,7 +161,9 @@ fn feed_age(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn funnel_convert(b: Bencher) {
     let st = state();
-    b.bench_local(|| st.served.iter().map(|c| funnel::convert_clip(st.s, &st.draws, c, st.seed, DAY).opens).sum::<u64>());
+    b.bench_local(|| {
+        st.served.iter().map(|c| funnel::convert_clip(st.s, &st.draws, c, st.seed, DAY).opens).sum::<u64>()
+    });
 }
 
 /// Step 7, cohorts: one day of every payer and ad-viewer cohort.
