@@ -72,6 +72,7 @@ struct State {
     imps_by_title: Vec<u64>,
     revenue: Vec<Revenue>,
     cohorts: Vec<Cohort>,
+    draws: funnel::Draws,
 }
 
 fn state() -> &'static State {
@@ -89,10 +90,11 @@ fn state() -> &'static State {
         let mut titles = world.market.titles.clone();
         audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut imps_by_title.clone(), &mut Vec::new());
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
+        let draws = funnel::Draws::new(s);
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let mut revenue: Vec<Revenue> =
-            cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, co, seed, DAY)).collect();
-        revenue.extend(served.iter().map(|c| funnel::convert_clip(s, c, seed, DAY).revenue));
+            cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, &draws, co, seed, DAY)).collect();
+        revenue.extend(served.iter().map(|c| funnel::convert_clip(s, &draws, c, seed, DAY).revenue));
         eprintln!(
             "state on day {DAY}: {} creators, {} plans, {} live clips, {} cohorts, {} revenue events",
             world.creators.len(),
@@ -101,7 +103,7 @@ fn state() -> &'static State {
             cohorts.len(),
             revenue.len()
         );
-        State { s, world, seed, served, imps_by_title, revenue, cohorts }
+        State { s, world, seed, served, imps_by_title, revenue, cohorts, draws }
     })
 }
 
@@ -159,7 +161,9 @@ fn feed_age(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn funnel_convert(b: Bencher) {
     let st = state();
-    b.bench_local(|| st.served.iter().map(|c| funnel::convert_clip(st.s, c, st.seed, DAY).opens).sum::<u64>());
+    b.bench_local(|| {
+        st.served.iter().map(|c| funnel::convert_clip(st.s, &st.draws, c, st.seed, DAY).opens).sum::<u64>()
+    });
 }
 
 /// Step 7, cohorts: one day of every payer and ad-viewer cohort.
@@ -167,7 +171,7 @@ fn funnel_convert(b: Bencher) {
 fn funnel_cohorts(b: Bencher) {
     let st = state();
     b.with_inputs(|| st.cohorts.clone()).bench_local_values(|mut cohorts| {
-        let n = cohorts.iter_mut().filter_map(|co| funnel::cohort_day(st.s, co, st.seed, DAY)).count();
+        let n = cohorts.iter_mut().filter_map(|co| funnel::cohort_day(st.s, &st.draws, co, st.seed, DAY)).count();
         (cohorts, n)
     });
 }
@@ -178,7 +182,8 @@ fn ledger_split(b: Bencher) {
     let st = state();
     let plans = &st.world.market.plans;
     let date = st.s.date(DAY);
-    b.bench_local(|| st.revenue.iter().map(|r| ledger::split(st.s, r, plans, date).commission).sum::<i64>());
+    let rates = ledger::rates(plans);
+    b.bench_local(|| st.revenue.iter().map(|r| ledger::split_rated(st.s, r, &rates, date).commission).sum::<i64>());
 }
 
 /// Steps 8-9, the booking: budget caps, flows, subsidies, per-creator and per-clip sums of every

@@ -102,8 +102,12 @@ fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
         return Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0);
     }
     let q = 1.0 - p;
-    let ratio = p / q;
-    let p0 = q.powi(n as i32);
+    binomial_walk(rng, n, p / q, powi(q, n as u32))
+}
+
+/// The inversion walk of [`binomial_low`] from `P(0) = p0` with `ratio = p/q`.
+#[inline]
+fn binomial_walk<R: Rng + ?Sized>(rng: &mut R, n: u64, ratio: f64, p0: f64) -> u64 {
     let bound = n.min(110);
     loop {
         let mut u: f64 = rng.random();
@@ -127,9 +131,26 @@ fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 #[inline]
 pub fn pow_count(q: f64, n: u64) -> f64 {
     if n <= i32::MAX as u64 {
-        q.powi(n as i32)
+        powi(q, n as u32)
     } else {
         q.powf(n as f64)
+    }
+}
+
+/// `q.powi(n)` for `n >= 0`, inline: the multiplications of the library's integer power
+/// (compiler-builtins' `__powidf2`: square-and-multiply from the lowest bit) in its order, so the
+/// same number, without a call, and with the multiply by `q` or by 1 (exact) chosen without a
+/// branch.
+#[inline]
+pub fn powi(q: f64, n: u32) -> f64 {
+    let (mut a, mut pow, mut mul) = (q, n, 1.0f64);
+    loop {
+        mul *= if pow & 1 != 0 { a } else { 1.0 };
+        pow >>= 1;
+        if pow == 0 {
+            return mul;
+        }
+        a *= a;
     }
 }
 
@@ -142,23 +163,120 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
         return 0;
     }
     if lambda < POISSON_INVERSION_MEAN {
-        let p0 = (-lambda).exp();
-        loop {
-            let mut u: f64 = rng.random();
-            let mut f = p0;
-            let mut k = 0u64;
-            // P(X > 150) < 1e-100 for lambda < 12: a uniform that rounding leaves past it is
-            // drawn again.
-            while k <= 150 {
-                if u < f {
-                    return k;
-                }
-                u -= f;
-                k += 1;
-                f *= lambda / k as f64;
+        return poisson_walk(rng, lambda, (-lambda).exp());
+    }
+    poisson_large(rng, lambda)
+}
+
+/// The inversion walk of [`poisson`] for `lambda < POISSON_INVERSION_MEAN` from `P(0) = p0`.
+#[inline]
+fn poisson_walk<R: Rng + ?Sized>(rng: &mut R, lambda: f64, p0: f64) -> u64 {
+    loop {
+        let mut u: f64 = rng.random();
+        let mut f = p0;
+        let mut k = 0u64;
+        // P(X > 150) < 1e-100 for lambda < 12: a uniform that rounding leaves past it is
+        // drawn again.
+        while k <= 150 {
+            if u < f {
+                return k;
             }
+            u -= f;
+            k += 1;
+            f *= lambda / k as f64;
         }
     }
+}
+
+/// Counts below this take their `P(0)` from the tables of [`BinomialTable`] and
+/// [`PoissonTable`] (a cohort's payers and viewers, a clip's arrivals: nearly always a few).
+const TABLE_COUNTS: usize = 64;
+
+/// Binomial(n, p) for one fixed `p` and any `n`: the draws of [`binomial`] itself (the same
+/// uniforms and the same arithmetic, so the same numbers), with `P(0) = q^n` looked up for small
+/// `n` rather than computed by an integer power (a library call) at every draw. The funnel's
+/// probabilities are fixed by category and landing, so each gets one table a replication.
+#[derive(Clone, Debug)]
+pub struct BinomialTable {
+    p: f64,
+    /// The probability the walk uses (`p`, or `1 - p` above 1/2, drawn as `n - k`) and its
+    /// `p/q`, computed as [`binomial`] computes them.
+    low: f64,
+    ratio: f64,
+    flip: bool,
+    p0: Vec<f64>,
+}
+
+impl BinomialTable {
+    pub fn new(p: f64) -> BinomialTable {
+        let flip = p > 0.5;
+        let low = if flip { 1.0 - p } else { p };
+        let q = 1.0 - low;
+        let usable = p > 0.0 && p < 1.0;
+        let p0 = if usable { (0..TABLE_COUNTS).map(|n| q.powi(n as i32)).collect() } else { Vec::new() };
+        BinomialTable { p, low, ratio: low / q, flip, p0 }
+    }
+
+    /// Binomial(n, p), the same number [`binomial`] draws from the same stream.
+    #[inline]
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, n: u64) -> u64 {
+        let p = self.p;
+        if n == 0 || p <= 0.0 || p.is_nan() {
+            return 0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        let k = match self.p0.get(n as usize) {
+            Some(&p0) if (n as f64) * self.low < BINOMIAL_INVERSION_MEAN => binomial_walk(rng, n, self.ratio, p0),
+            _ => binomial_low(rng, n, self.low),
+        };
+        if self.flip {
+            n - k
+        } else {
+            k
+        }
+    }
+}
+
+/// Poisson(n * rate) for one fixed `rate` and a count `n`: the draws of [`poisson`] itself, with
+/// `P(0) = e^(-n rate)` looked up for small `n` rather than computed by an `exp` at every draw.
+#[derive(Clone, Debug)]
+pub struct PoissonTable {
+    rate: f64,
+    /// `p0[n]` for `1 <= n < p0.len()`, each mean below the inversion bound (`p0[0]` unused).
+    p0: Vec<f64>,
+}
+
+impl PoissonTable {
+    pub fn new(rate: f64) -> PoissonTable {
+        let mut p0 = Vec::new();
+        if rate > 0.0 && rate.is_finite() {
+            p0.push(1.0);
+            for n in 1..TABLE_COUNTS {
+                let lambda = n as f64 * rate;
+                if lambda >= POISSON_INVERSION_MEAN {
+                    break;
+                }
+                p0.push((-lambda).exp());
+            }
+        }
+        PoissonTable { rate, p0 }
+    }
+
+    /// Poisson(n * rate), the same number [`poisson`] draws from the same stream.
+    #[inline]
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, n: u64) -> u64 {
+        let lambda = n as f64 * self.rate;
+        match self.p0.get(n as usize) {
+            Some(&p0) if n > 0 => poisson_walk(rng, lambda, p0),
+            _ => poisson(rng, lambda),
+        }
+    }
+}
+
+/// Poisson(lambda) for `lambda >= POISSON_INVERSION_MEAN`, by `rand_distr`.
+fn poisson_large<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> u64 {
     if lambda > 1e15 {
         return lambda as u64;
     }
@@ -321,6 +439,53 @@ mod tests {
         eprintln!("poisson: largest |z| {worst:.2}");
         let (a, b) = both(300, |r| poisson(r, 2.0 * 1.01), |r| old_poisson(r, 2.0));
         assert!(compare(&a, &b).worst() > Z_BOUND, "a 1% shift of the mean goes unseen");
+    }
+
+    /// The tables draw the very numbers the plain samplers draw from the same streams, at
+    /// counts inside and outside the tables, and probabilities on either side of 1/2 and at the
+    /// edges.
+    #[test]
+    fn tables_draw_what_the_samplers_draw() {
+        for (case, &p) in [0.0, 1e-9, 0.003, 0.2, 0.5, 0.5000001, 0.73, 0.999, 1.0, f64::NAN].iter().enumerate() {
+            let t = BinomialTable::new(p);
+            for n in [0u64, 1, 2, 5, 17, 40, 63, 64, 65, 200, 5_000] {
+                let mut a = stream(7, Kind::Cohort, case as u64, n as u32);
+                let mut b = a.clone();
+                for _ in 0..300 {
+                    assert_eq!(t.draw(&mut a, n), binomial(&mut b, n, p), "binomial({n}, {p})");
+                }
+            }
+        }
+        for (case, &rate) in [0.0, -1.0, 1e-7, 0.05, 0.19, 0.25, 3.0, 11.99, 12.0, 40.0].iter().enumerate() {
+            let t = PoissonTable::new(rate);
+            for n in [0u64, 1, 2, 7, 47, 48, 63, 64, 100, 10_000] {
+                let mut a = stream(8, Kind::Cohort, case as u64, n as u32);
+                let mut b = a.clone();
+                for _ in 0..300 {
+                    assert_eq!(t.draw(&mut a, n), poisson(&mut b, n as f64 * rate), "poisson({n} x {rate})");
+                }
+            }
+        }
+    }
+
+    /// The inline integer power is the library's, bit for bit.
+    #[test]
+    fn powi_is_the_library_power() {
+        let mut r = stream(3, Kind::Clip, 0, 0);
+        for _ in 0..20_000 {
+            let q: f64 = r.random::<f64>() * if r.random::<bool>() { 1.0 } else { 1.5 };
+            let n = match r.random_range(0..3) {
+                0 => r.random_range(0..40u32),
+                1 => r.random_range(0..5_000u32),
+                _ => r.random_range(0..i32::MAX as u32),
+            };
+            assert_eq!(powi(q, n).to_bits(), q.powi(n as i32).to_bits(), "{q}^{n}");
+        }
+        for q in [0.0, 1.0, 0.5, 2.0, f64::MIN_POSITIVE, 1.0 - f64::EPSILON] {
+            for n in [0u32, 1, 2, 3, 1000, i32::MAX as u32] {
+                assert_eq!(powi(q, n).to_bits(), q.powi(n as i32).to_bits(), "{q}^{n}");
+            }
+        }
     }
 
     #[test]

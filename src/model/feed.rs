@@ -85,6 +85,22 @@ fn quota(s: &Scenario, h: usize, supply: f64) -> f64 {
     s.feed.tier_quotas[h].min(s.feed.tier_cap * supply)
 }
 
+/// `decay^d` for the days a clip can spend in a tier (it leaves the feed at `lifetime_days`),
+/// each computed as the day loop computed it (`powi`), so the powers are the same numbers
+/// without an integer power (a library call) per clip a day.
+fn decay_powers(s: &Scenario) -> Vec<f64> {
+    (0..=s.feed.lifetime_days.min(u16::MAX as u32) + 1).map(|d| s.feed.decay.powi(d as i32)).collect()
+}
+
+/// `decay^d` from the table of [`decay_powers`], computed past its end.
+#[inline]
+fn decay_pow(table: &[f64], decay: f64, d: u16) -> f64 {
+    match table.get(d as usize) {
+        Some(x) => *x,
+        None => decay.powi(d as i32),
+    }
+}
+
 /// Step 5 of the day: demand of every live clip, crowding, and integer impressions whose sum
 /// never exceeds the supply. Returns the total demand. `demand` is scratch, one number a clip;
 /// `imps_by_title` (sized to the titles, zero) receives the clips' impressions summed by title,
@@ -101,9 +117,10 @@ pub fn serve(
     let supply = supply(s, day);
     let f = &s.feed;
     demand.resize(clips.len(), 0.0);
+    let powers = decay_powers(s);
     clips.par_iter().zip(demand.par_iter_mut()).for_each(|(c, d)| {
         let reach = s.formats[c.format as usize].reach;
-        *d = quota(s, c.tier as usize, supply) * f.decay.powi(c.days_in_tier as i32) * reach;
+        *d = quota(s, c.tier as usize, supply) * decay_pow(&powers, f.decay, c.days_in_tier) * reach;
         if c.posted_day == day {
             *d += c.follower_demand as f64 * reach;
         }
@@ -187,6 +204,7 @@ pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<(u32, u16)>, r
     let f = &s.feed;
     let supply_next = supply(s, day + 1);
     let top = f.tier_quotas.len() - 1;
+    let powers = decay_powers(s);
     clips.par_iter_mut().for_each(|c| {
         // A clip served nothing today engages no one, and its stream would draw nothing
         // (a binomial of 0 trials takes no number): not seeding it changes no result.
@@ -210,7 +228,7 @@ pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<(u32, u16)>, r
         }
         let age_days = day + 1 - c.posted_day;
         let reach = s.formats[c.format as usize].reach;
-        let next = quota(s, c.tier as usize, supply_next) * f.decay.powi(c.days_in_tier as i32) * reach;
+        let next = quota(s, c.tier as usize, supply_next) * decay_pow(&powers, f.decay, c.days_in_tier) * reach;
         c.expired = age_days >= f.lifetime_days || next < 1.0;
     });
     clips.retain(|c| {

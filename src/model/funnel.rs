@@ -67,20 +67,75 @@ fn landing_factors(s: &Scenario, l: Landing) -> (f64, f64, f64) {
     }
 }
 
+/// The funnel's fixed probabilities of one category, each with its table for small counts
+/// (`rng::BinomialTable`): the draws are the numbers `rng::binomial` and `rng::poisson` would
+/// draw, without an integer power or an `exp` for each.
+#[derive(Clone, Debug)]
+struct CategoryDraws {
+    /// By landing: paying (`p_pay` times the landing's premium), repeating, surviving the jump.
+    pay: [rng::BinomialTable; 2],
+    repeat: [rng::BinomialTable; 2],
+    keep: [rng::BinomialTable; 2],
+    android: rng::BinomialTable,
+    ad_keep: rng::BinomialTable,
+    ad_views: rng::PoissonTable,
+    /// The price list's sequential shares `w_k / (w_k + w_(k+1) + ...)` (the last price takes
+    /// the rest), and refunds.
+    price: Vec<rng::BinomialTable>,
+    refund: rng::BinomialTable,
+}
+
+/// The funnel's tables for every category, built once a replication from the scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Draws {
+    cats: Vec<CategoryDraws>,
+}
+
+impl Draws {
+    pub fn new(s: &Scenario) -> Draws {
+        let landings = [Landing::Douyin, Landing::Wechat];
+        let cats = s
+            .categories
+            .iter()
+            .map(|c| {
+                let by_landing = |f: &dyn Fn((f64, f64, f64)) -> f64| {
+                    landings.map(|l| rng::BinomialTable::new(f(landing_factors(s, l))))
+                };
+                // The same float operations, in the same order, as the draws made them before.
+                let mut wleft: f64 = c.price_weights.iter().sum();
+                let mut price = Vec::new();
+                for w in &c.price_weights {
+                    price.push(rng::BinomialTable::new(w / wleft));
+                    wleft -= w;
+                }
+                CategoryDraws {
+                    pay: by_landing(&|(pay_f, _, _)| (c.p_pay * pay_f).min(1.0)),
+                    repeat: by_landing(&|(_, rep_f, _)| (c.p_repeat * rep_f).min(1.0)),
+                    keep: by_landing(&|(_, _, keep)| keep),
+                    android: rng::BinomialTable::new(s.platform.android_share),
+                    ad_keep: rng::BinomialTable::new(c.ad_keep),
+                    ad_views: rng::PoissonTable::new(c.ad_views_per_day),
+                    price,
+                    refund: rng::BinomialTable::new(c.refund),
+                }
+            })
+            .collect();
+        Draws { cats }
+    }
+}
+
 /// Splits `n` payments over the category's price list (multinomial by sequential binomials) and
 /// draws refunds.
-fn payments(r: &mut rng::Stream, c: &Category, n: u64, rev: &mut Revenue) {
+fn payments(r: &mut rng::Stream, c: &Category, d: &CategoryDraws, n: u64, rev: &mut Revenue) {
     let mut left = n;
-    let mut wleft: f64 = c.price_weights.iter().sum();
-    for (k, w) in c.price_weights.iter().enumerate() {
+    for k in 0..c.price_weights.len() {
         if left == 0 {
             break;
         }
-        let x = if k + 1 == c.price_weights.len() { left } else { rng::binomial(r, left, w / wleft) };
-        wleft -= w;
+        let x = if k + 1 == c.price_weights.len() { left } else { d.price[k].draw(r, left) };
         left -= x;
         rev.paid[k] += x as u32;
-        rev.refunded[k] += rng::binomial(r, x, c.refund) as u32;
+        rev.refunded[k] += d.refund.draw(r, x) as u32;
     }
 }
 
@@ -124,8 +179,10 @@ pub fn opens(r: &mut rng::Stream, fresh: u64, p_fresh: f64, repeat: u64, p_repea
 }
 
 /// Step 7 for one source with `fresh` new and `repeat` repeat views today.
+#[allow(clippy::too_many_arguments)]
 pub fn convert(
     s: &Scenario,
+    draws: &Draws,
     src: Source,
     ctr_format: f64,
     fresh: u64,
@@ -145,17 +202,19 @@ pub fn convert(
         // No open: no arrival, payer, ad view or cohort, and (as before) no further draw.
         return Outcome { opens: 0, payers: 0, revenue: empty, cohort: None };
     }
-    let (pay_f, _, keep) = landing_factors(s, src.landing);
-    let arrivals = if keep < 1.0 { rng::binomial(r, opens, keep) } else { opens };
+    let d = &draws.cats[src.category as usize];
+    let l = src.landing as usize;
+    let (_, _, keep) = landing_factors(s, src.landing);
+    let arrivals = if keep < 1.0 { d.keep[l].draw(r, opens) } else { opens };
     let mut rev = empty;
     let mut payers = 0;
     if c.iap {
-        let eligible = if c.ios_iap { arrivals } else { rng::binomial(r, arrivals, s.platform.android_share) };
-        payers = rng::binomial(r, eligible, (c.p_pay * pay_f).min(1.0));
-        payments(r, c, payers, &mut rev);
+        let eligible = if c.ios_iap { arrivals } else { d.android.draw(r, arrivals) };
+        payers = d.pay[l].draw(r, eligible);
+        payments(r, c, d, payers, &mut rev);
     }
     if c.iaa {
-        rev.ad_views = rng::poisson(r, arrivals as f64 * c.ad_views_per_day);
+        rev.ad_views = d.ad_views.draw(r, arrivals);
     }
     let repeats = c.iap && c.p_repeat > 0.0 && payers > 0;
     let ads = c.iaa && c.ad_views_per_day > 0.0 && arrivals > 0;
@@ -170,7 +229,7 @@ pub fn convert(
 }
 
 /// Step 7 for one live clip with today's impressions, from the clip's own stream of the day.
-pub fn convert_clip(s: &Scenario, c: &Clip, rep_seed: u64, day: u32) -> Outcome {
+pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, rep_seed: u64, day: u32) -> Outcome {
     let src = Source {
         creator: c.creator,
         plan: c.plan,
@@ -187,25 +246,25 @@ pub fn convert_clip(s: &Scenario, c: &Clip, rep_seed: u64, day: u32) -> Outcome 
     let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
     let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
     let ctr = s.formats[c.format as usize].ctr;
-    convert(s, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
+    convert(s, draws, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
 }
 
 /// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing
 /// more can come of it.
-pub fn cohort_day(s: &Scenario, co: &mut Cohort, rep_seed: u64, day: u32) -> Option<Revenue> {
+pub fn cohort_day(s: &Scenario, draws: &Draws, co: &mut Cohort, rep_seed: u64, day: u32) -> Option<Revenue> {
     if co.days_left == 0 {
         return None;
     }
     co.days_left -= 1;
     let c = &s.categories[co.source.category as usize];
-    let (_, rep_f, _) = landing_factors(s, co.source.landing);
+    let d = &draws.cats[co.source.category as usize];
     let mut r = rng::stream(rep_seed, Kind::Cohort, co.id, day);
     let mut rev = Revenue { source: co.source, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
-    let n = rng::binomial(&mut r, co.payers, (c.p_repeat * rep_f).min(1.0));
-    payments(&mut r, c, n, &mut rev);
+    let n = d.repeat[co.source.landing as usize].draw(&mut r, co.payers);
+    payments(&mut r, c, d, n, &mut rev);
     if co.viewers > 0 {
-        co.viewers = rng::binomial(&mut r, co.viewers, c.ad_keep);
-        rev.ad_views = rng::poisson(&mut r, co.viewers as f64 * c.ad_views_per_day);
+        co.viewers = d.ad_keep.draw(&mut r, co.viewers);
+        rev.ad_views = d.ad_views.draw(&mut r, co.viewers);
     }
     Some(rev)
 }

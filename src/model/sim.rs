@@ -48,6 +48,8 @@ pub struct World<'s> {
     /// the ledger books them in.
     cohorts: Vec<Vec<Cohort>>,
     ledger: Ledger,
+    /// The funnel's fixed probabilities with their tables.
+    draws: funnel::Draws,
     stats: SquareStats,
     /// `learn_due[t]`: record slots whose creators learn on day t.
     learn_due: Vec<Vec<u32>>,
@@ -102,6 +104,7 @@ impl<'s> World<'s> {
             records: Records::default(),
             cohorts: Vec::new(),
             ledger: Ledger::new(s),
+            draws: funnel::Draws::new(s),
             stats: SquareStats { mean_revenue_rmb: prior, mean_opens: opens },
             learn_due: vec![Vec::new(); s.days as usize],
             next_clip: 0,
@@ -220,16 +223,21 @@ impl<'s> World<'s> {
         let rep_seed = self.rep_seed;
         let date = s.date(day);
         let mut bookings = std::mem::take(&mut self.bookings);
+        // Rates do not change while the day books (only operators, in step 2, set them).
+        let rates = ledger::rates(&self.market.plans);
+        // Held apart from the world while the day books (which borrows the world mutably).
+        let held = std::mem::take(&mut self.draws);
+        let draws = &held;
         for k in 0..self.cohorts.len() {
             for lo in (0..self.cohorts[k].len()).step_by(CHUNK) {
                 let hi = (lo + CHUNK).min(self.cohorts[k].len());
-                let plans = &self.market.plans;
+                let rates = &rates;
                 // A cohort that made nothing today still gets its (empty) booking: walking it
                 // costs the ledger less than squeezing it out of the chunk on one thread.
                 self.cohorts[k][lo..hi]
                     .par_iter_mut()
-                    .map(|co| match funnel::cohort_day(s, co, rep_seed, day) {
-                        Some(rev) => ledger::split(s, &rev, plans, date),
+                    .map(|co| match funnel::cohort_day(s, draws, co, rep_seed, day) {
+                        Some(rev) => ledger::split_rated(s, &rev, rates, date),
                         None => Booking::nothing(co.source),
                     })
                     .collect_into_vec(&mut bookings);
@@ -251,12 +259,12 @@ impl<'s> World<'s> {
         let mut new_cohorts = std::mem::take(&mut self.new_cohorts);
         for lo in (0..self.clips.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.clips.len());
-            let plans = &self.market.plans;
+            let rates = &rates;
             self.clips[lo..hi]
                 .par_iter()
                 .map(|c| {
-                    let o = funnel::convert_clip(s, c, rep_seed, day);
-                    let mut b = ledger::split(s, &o.revenue, plans, date);
+                    let o = funnel::convert_clip(s, draws, c, rep_seed, day);
+                    let mut b = ledger::split_rated(s, &o.revenue, rates, date);
                     (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
                     (b, o.cohort)
                 })
@@ -282,6 +290,7 @@ impl<'s> World<'s> {
             let mut r = rng::stream(rep_seed, Kind::Paid, t.stream, day);
             let o = funnel::convert(
                 s,
+                draws,
                 src,
                 1.0,
                 p.fresh,
@@ -298,6 +307,7 @@ impl<'s> World<'s> {
         self.cohorts.push(today);
         self.book(&mut bookings, &mut flows, day);
         self.bookings = bookings;
+        self.draws = held;
         self.stages.lap("paid traffic");
         // 9: settlement.
         self.ledger.settle(s, &mut self.creators, &mut flows, day);

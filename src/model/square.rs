@@ -28,8 +28,11 @@ pub struct SquareView {
     pub plans: Vec<u32>,
     /// What a choice reads of each plan, packed in one record (one cache line a sampled plan).
     packed: Vec<Packed>,
-    /// Cumulative sampling weights (popularity), same order as `plans`.
+    /// Cumulative sampling weights (popularity), same order as `plans`, followed by
+    /// [`WINDOW`] infinities so that a search window never runs off the end.
     cum_weight: Vec<f64>,
+    /// The sum of the weights (the last cumulative weight before the padding).
+    total: f64,
     /// Guide table over `cum_weight`: `guide[b]` is the first position whose cumulative weight
     /// exceeds `b / guide.len()` of the total, so a draw starts its search next to its answer
     /// instead of bisecting thousands of plans (Chen and Asau's indexed search).
@@ -63,6 +66,19 @@ fn guide_table(cum_weight: &[f64]) -> Vec<u32> {
     (0..m).map(|b| cum_weight.partition_point(|w| *w <= b as f64 * total / m as f64) as u32).collect()
 }
 
+/// Cumulative weights a draw compares at once, from its guide's start: with two buckets a
+/// position the answer is nearly always among them, found by counting rather than by a loop
+/// whose exit the processor cannot predict.
+const WINDOW: usize = 4;
+
+/// The guide table and total of `cum_weight`, which is then padded for [`SquareView::locate`].
+fn index_weights(cum_weight: &mut Vec<f64>) -> (Vec<u32>, f64) {
+    let guide = guide_table(cum_weight);
+    let total = cum_weight.last().copied().unwrap_or(0.0);
+    cum_weight.extend([f64::INFINITY; WINDOW]);
+    (guide, total)
+}
+
 /// State the square keeps across days: the category means behind priors and subsidy estimates.
 #[derive(Clone)]
 pub struct SquareStats {
@@ -81,6 +97,7 @@ impl SquareView {
             plans: Vec::new(),
             packed: Vec::new(),
             cum_weight: Vec::new(),
+            total: 0.0,
             guide: Vec::new(),
             image_text_allowed: date >= s.platform.image_text_from,
             subsidy_flat_rmb: vec![0.0; s.categories.len()],
@@ -106,7 +123,7 @@ impl SquareView {
             v.packed.push(Packed { category: p.category, rate, epc_term: sq.epc_weight * epc });
             v.cum_weight.push(total);
         }
-        v.guide = guide_table(&v.cum_weight);
+        (v.guide, v.total) = index_weights(&mut v.cum_weight);
         for (k, prog) in s.subsidies.iter().enumerate() {
             if date < prog.from || date > prog.to || subsidy_left[k] <= 0 {
                 continue;
@@ -272,6 +289,7 @@ impl SquareView {
     /// the answer (the weights only grow), so float rounding at a bucket's edge cannot move it.
     /// `per_weight` is the number of buckets per unit of weight (`guide.len() / total`), computed
     /// once per sample rather than divided by for every draw.
+    /// The padding's infinities exceed every `x`, so they change no answer.
     fn locate(&self, x: f64, per_weight: f64) -> usize {
         let m = self.guide.len();
         let b = ((x * per_weight) as usize).min(m - 1);
@@ -279,11 +297,13 @@ impl SquareView {
         if start > 0 && self.cum_weight[start - 1] > x {
             return self.cum_weight.partition_point(|w| *w <= x);
         }
-        let ahead = &self.cum_weight[start..];
-        match ahead.iter().take(16).position(|w| *w > x) {
-            Some(k) => start + k,
-            None => start + ahead.partition_point(|w| *w <= x),
+        // The weights only grow, so those at most `x` in the window are its first ones.
+        let window: &[f64; WINDOW] = self.cum_weight[start..start + WINDOW].try_into().expect("padded");
+        let below = window.iter().map(|w| (*w <= x) as usize).sum::<usize>();
+        if below < WINDOW {
+            return start + below;
         }
+        start + WINDOW + self.cum_weight[start + WINDOW..].partition_point(|w| *w <= x)
     }
 
     /// Draws up to `k` distinct positions into the square, weighted by popularity.
@@ -294,7 +314,7 @@ impl SquareView {
             out.extend(0..n);
             return;
         }
-        let total = *self.cum_weight.last().unwrap_or(&0.0);
+        let total = self.total;
         let per_weight = self.guide.len() as f64 / total;
         let mut tries = 0;
         while out.len() < k && tries < 20 * k {
@@ -315,18 +335,19 @@ mod tests {
 
     fn view(weights: &[f64]) -> SquareView {
         let mut total = 0.0;
-        let cum_weight: Vec<f64> = weights
+        let mut cum_weight: Vec<f64> = weights
             .iter()
             .map(|w| {
                 total += w;
                 total
             })
             .collect();
-        let guide = guide_table(&cum_weight);
+        let (guide, total) = index_weights(&mut cum_weight);
         SquareView {
             plans: (0..weights.len() as u32).collect(),
             packed: Vec::new(),
             cum_weight,
+            total,
             guide,
             image_text_allowed: false,
             subsidy_flat_rmb: Vec::new(),
@@ -344,13 +365,14 @@ mod tests {
             us in prop::collection::vec(0.0..1.0f64, 50),
         ) {
             let v = view(&weights);
-            let total = *v.cum_weight.last().unwrap();
+            let total = v.total;
             let m = v.guide.len() as f64;
+            let cum = &v.cum_weight[..weights.len()];
             let mut xs: Vec<f64> = us.iter().map(|u| u * total).collect();
             xs.extend((0..v.guide.len()).map(|b| b as f64 * total / m));
-            xs.extend(v.cum_weight.iter().copied());
+            xs.extend(cum.iter().copied());
             for x in xs {
-                prop_assert_eq!(v.locate(x, m / total), v.cum_weight.partition_point(|w| *w <= x), "x = {}", x);
+                prop_assert_eq!(v.locate(x, m / total), cum.partition_point(|w| *w <= x), "x = {}", x);
             }
         }
     }

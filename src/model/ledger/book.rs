@@ -230,8 +230,14 @@ impl Ledger {
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
         let plans: &[Plan] = &market.plans;
         let titles = &market.titles;
+        // Only own plans' titles have an overlay cell: without them, no title need be read.
+        let any_own = !s.plans.is_empty();
         events.par_chunks_mut(slice).zip(self.scatter.par_iter_mut()).for_each(|(slice, sc)| {
             for (i, e) in slice.iter_mut().enumerate() {
+                // An event of no views and no money (most cohort-days) adds nothing anywhere.
+                if !e.money && (e.imps | e.fresh | e.opens | e.payers) == 0 {
+                    continue;
+                }
                 let p = e.source.plan;
                 if p != NONE && (e.money || e.opens != 0) {
                     let sum = &mut sc.plan_sums[p as usize];
@@ -255,7 +261,7 @@ impl Ledger {
                     }
                 }
                 let at = cell(e.source.category, e.source.landing);
-                let overlay = own::overlay_cell(s, titles[e.source.title as usize].own);
+                let overlay = if any_own { own::overlay_cell(s, titles[e.source.title as usize].own) } else { None };
                 add_event(&mut sc.flows[at], e);
                 if let Some(k) = overlay {
                     add_event(&mut sc.flows[k], e);
