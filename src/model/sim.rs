@@ -127,6 +127,15 @@ impl<'s> World<'s> {
         }
     }
 
+    /// Runs under `after` from the next step on (`model::switch`): the rules the day loop reads,
+    /// the funnel's tables built from them, and the own plans as `after` changes them. Anything
+    /// else built from the scenario once a replication must be rebuilt here too.
+    pub fn switch_to(&mut self, after: &'s Scenario) {
+        crate::model::switch::revise_own_plans(&mut self.market, self.s, after);
+        self.draws = funnel::Draws::new(after);
+        self.s = after;
+    }
+
     /// The live clips, the square's category means, the ledger and the revenue records: read
     /// access for the stage benchmarks (`benches/stages.rs`), which start from a real day's state.
     pub fn clips(&self) -> &[Clip] {
@@ -587,8 +596,7 @@ pub fn run_replication_switched(before: &Scenario, after: &Scenario, from_day: u
     let switch_day = before.burn_in_days + from_day;
     for day in 0..b.days {
         if day == switch_day {
-            w.s = &a;
-            crate::model::switch::revise_own_plans(&mut w.market, &b, &a);
+            w.switch_to(&a);
         }
         w.step(day);
     }
@@ -613,6 +621,23 @@ mod tests {
     /// budget has room for all that is asked) come to the same fen, creator by creator, plan by
     /// plan and flow by flow, as booking every event in booking order; with budgets that run out
     /// mid-run, both ways occur.
+    /// A switch rebuilds what the world built from the scenario once: the funnel's tables.
+    #[test]
+    fn a_switch_rebuilds_the_funnel_tables() {
+        let before = crate::scenario::parse(
+            "[scenario]\ndays = 5\nburn_in_days = 0\n[creators]\ncount = 50\n[operators]\ntitles = 4\n",
+            "t",
+        )
+        .unwrap();
+        let mut after = before.clone();
+        after.categories[0].p_pay *= 2.0;
+        let mut w = World::new(&before, 1, false);
+        w.step(0);
+        w.switch_to(&after);
+        assert_eq!(format!("{:?}", w.draws), format!("{:?}", funnel::Draws::new(&after)));
+        assert_ne!(format!("{:?}", w.draws), format!("{:?}", funnel::Draws::new(&before)));
+    }
+
     #[test]
     fn summed_bookings_match_booking_order() {
         let s = crate::scenario::parse(
