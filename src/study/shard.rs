@@ -69,6 +69,15 @@ pub fn shards_root(out: &Path, stem: &str) -> PathBuf {
     out.join(format!("{stem}.shards"))
 }
 
+/// The message for a merge of `n` shards where some are not there (`has(k)` false), each named
+/// with the part `name(k, n)` it should have written; `None` when all are there. Sweeps and
+/// calibrations merge alike.
+pub fn missing_shards(n: u32, has: impl Fn(u32) -> bool, name: impl Fn(u32, u32) -> String) -> Option<String> {
+    let missing: Vec<String> = (1..=n).filter(|k| !has(*k)).map(|k| format!("{k}/{n} ({})", name(k, n))).collect();
+    (!missing.is_empty())
+        .then(|| format!("missing shard(s) {}: rerun them with --shard K/N, then merge again", missing.join(", ")))
+}
+
 fn shard_folder(k: u32, n: u32) -> String {
     format!("shard-{k}-of-{n}")
 }
@@ -156,15 +165,8 @@ pub fn read_shards(root: &Path) -> Result<Merged, ShardError> {
             ));
         }
     }
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| !found.iter().any(|(m, _)| m.shard == *k))
-        .map(|k| format!("{k}/{n} ({})", shard_folder(k, n)))
-        .collect();
-    if !missing.is_empty() {
-        return Err(bad(
-            root,
-            format!("missing shard(s) {}: rerun them with --shard K/N, then merge again", missing.join(", ")),
-        ));
+    if let Some(message) = missing_shards(n, |k| found.iter().any(|(m, _)| m.shard == k), shard_folder) {
+        return Err(bad(root, message));
     }
     let text = fs::read_to_string(first_dir.join("scenario.toml")).map_err(io(first_dir))?;
     let mut data = Vec::new();

@@ -9,7 +9,7 @@
 use super::state::Particle;
 use super::CalibrateError;
 use crate::report::output::OutputError;
-use crate::study::shard::ShardSpec;
+use crate::study::shard::{missing_shards, ShardSpec};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -124,15 +124,8 @@ pub fn read_parts(
             ),
         ));
     }
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| !parts.iter().any(|(part, _)| part.shard == *k))
-        .map(|k| format!("{k}/{n} ({})", part_name(k, n)))
-        .collect();
-    if !missing.is_empty() {
-        return Err(usage(
-            root,
-            format!("missing shard(s) {}: rerun them with --shard K/N, then merge again", missing.join(", ")),
-        ));
+    if let Some(message) = missing_shards(n, |k| parts.iter().any(|(part, _)| part.shard == k), part_name) {
+        return Err(usage(root, message));
     }
     let first = batch * particles;
     let mut results: Vec<(u32, Option<Particle>)> = Vec::with_capacity(particles as usize);
