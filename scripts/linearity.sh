@@ -15,7 +15,8 @@ trap 'rm -rf "$work"' EXIT
 declare -A per_day per_clip_day
 for days in "$short" "$long"; do
   file="$work/linearity-$days.toml"
-  sed -E "s/^days = .*/days = $days/" "$scenario" > "$file"
+  # No burn-in: its days would count in the wall time but not in the days or the clip-days.
+  sed -E -e '/^burn_in_days = /d' -e "s/^days = .*/days = $days\nburn_in_days = 0/" "$scenario" > "$file"
   grep -q "^days = $days\$" "$file" || { echo "linearity.sh: $scenario has no top-level 'days = N' line" >&2; exit 2; }
   /usr/bin/time -f '%e %M' -o "$work/time" target/release/cpsim run "$file" --out "$work/out" --threads "$threads" --quiet --reps 1
   read -r wall rss_kib < "$work/time"
