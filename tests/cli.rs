@@ -138,7 +138,17 @@ fn check_accepts_tiny_scenario() {
         .assert()
         .success()
         .stdout(predicates::str::contains("tests/fixtures/tiny.toml: ok"))
-        .stdout(predicates::str::contains("200 creators, 12 titles, 10 days, 2 replications"));
+        .stdout(predicates::str::contains("200 creators, 12 titles, 10 days after a 60-day burn-in, 2 replications"));
+}
+
+/// A file with no burn-in says its days alone (the regional benchmark).
+#[test]
+fn check_says_no_burn_in() {
+    cpsim()
+        .args(["check", "scenarios/bench-regional.toml"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("2000 titles, 30 days, 1 replications"));
 }
 
 #[test]

@@ -79,8 +79,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 let s = &st.variants[0].scenario;
                 let variants =
                     if st.is_sweep() { format!(", {} sweep variants", st.variants.len()) } else { String::new() };
+                // The burn-in is said beside the days: by default it runs 60 days that `days`
+                // does not count, which a file that names none does not show.
+                let burn_in = match s.burn_in_days {
+                    0 => String::new(),
+                    b => format!(" after a {b}-day burn-in"),
+                };
                 outln!(
-                    "{}: ok ({} categories, {} creators, {} titles, {} days, {} replications{variants})",
+                    "{}: ok ({} categories, {} creators, {} titles, {} days{burn_in}, {} replications{variants})",
                     f.display(),
                     s.categories.len(),
                     s.creators.count,
