@@ -127,6 +127,14 @@ impl<'s> World<'s> {
         }
     }
 
+    /// Replication `rep` of `s`, built on `extended` (`burn_in::extend(s)`), reporting from the
+    /// first day past the burn-in.
+    fn for_replication(s: &Scenario, extended: &'s Scenario, rep: u32, detail: bool) -> World<'s> {
+        let mut w = World::new(extended, rng::replication_seed(s.seed, rep), detail);
+        w.report_from = s.burn_in_days;
+        w
+    }
+
     /// Runs under `after` from the next step on (`model::switch`): the rules the day loop reads,
     /// the funnel's tables built from them, and the own plans as `after` changes them. Anything
     /// else built from the scenario once a replication must be rebuilt here too.
@@ -589,10 +597,8 @@ pub fn run_replication(s: &Scenario, rep: u32, detail: bool) -> RepResult {
 /// (`model::switch`: the two must pass [`crate::model::switch::problems`]); the burn-in runs
 /// under `before`.
 pub fn run_replication_switched(before: &Scenario, after: &Scenario, from_day: u32, rep: u32) -> RepResult {
-    let seed = rng::replication_seed(before.seed, rep);
     let (b, a) = (burn_in::extend(before), burn_in::extend(after));
-    let mut w = World::new(&b, seed, false);
-    w.report_from = before.burn_in_days;
+    let mut w = World::for_replication(before, &b, rep, false);
     let switch_day = before.burn_in_days + from_day;
     for day in 0..b.days {
         if day == switch_day {
@@ -606,21 +612,14 @@ pub fn run_replication_switched(before: &Scenario, after: &Scenario, from_day: u
 /// Runs replication `rep` of a scenario, calling `on_day` after each simulated day (burn-in
 /// days included).
 pub fn run_replication_with(s: &Scenario, rep: u32, detail: bool, on_day: &dyn Fn(u32)) -> RepResult {
-    let seed = rng::replication_seed(s.seed, rep);
     let extended = burn_in::extend(s);
-    let mut w = World::new(&extended, seed, detail);
-    w.report_from = s.burn_in_days;
-    w.run_with(on_day)
+    World::for_replication(s, &extended, rep, detail).run_with(on_day)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Plans booked by their sums and subsidies paid in parallel by creator range (when the
-    /// budget has room for all that is asked) come to the same fen, creator by creator, plan by
-    /// plan and flow by flow, as booking every event in booking order; with budgets that run out
-    /// mid-run, both ways occur.
     /// A switch rebuilds what the world built from the scenario once: the funnel's tables.
     #[test]
     fn a_switch_rebuilds_the_funnel_tables() {
@@ -638,6 +637,10 @@ mod tests {
         assert_ne!(format!("{:?}", w.draws), format!("{:?}", funnel::Draws::new(&before)));
     }
 
+    /// Plans booked by their sums and subsidies paid in parallel by creator range (when the
+    /// budget has room for all that is asked) come to the same fen, creator by creator, plan by
+    /// plan and flow by flow, as booking every event in booking order; with budgets that run out
+    /// mid-run, both ways occur.
     #[test]
     fn summed_bookings_match_booking_order() {
         let s = crate::scenario::parse(
