@@ -83,6 +83,21 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     binomial_low(rng, n, p)
 }
 
+/// Binomial(n, p) for `0 <= p < 1` given `ln_q = ln(1 - p)` and `ratio = p / (1 - p)`, both
+/// computed once for a fixed `p`: [`binomial`]'s inversion with `P(0) = exp(n ln q)` in place of
+/// the integer power `q^n` (the same number up to rounding, about `1e-14` relative at a few
+/// hundred trials), and [`binomial`] itself where it would not invert.
+#[inline]
+pub fn binomial_given_ln_q<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, ln_q: f64, ratio: f64) -> u64 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    if p > 0.5 || (n as f64) * p >= BINOMIAL_INVERSION_MEAN || n > i32::MAX as u64 {
+        return binomial(rng, n, p);
+    }
+    binomial_walk(rng, n, ratio, (n as f64 * ln_q).exp())
+}
+
 /// Below this mean a binomial or Poisson is drawn by inversion from one uniform; above it by
 /// `rand_distr` (BTPE for the binomial, rejection for the Poisson), whose set-up then pays off.
 /// The binomial's bound is `rand_distr`'s own switch to inversion; the Poisson's is its switch
@@ -413,6 +428,38 @@ mod tests {
             worst = worst.max(t.worst());
         }
         eprintln!("binomial: largest |z| {worst:.2}");
+    }
+
+    /// Issue 19: the binomial from a given `ln(1 - p)` (`P(0)` by `exp`) draws what the old
+    /// sampler drew, at the funnel's open probabilities and counts on both sides of the inversion
+    /// bound (and above 1/2, where it falls back on [`binomial`]).
+    #[test]
+    fn binomial_given_ln_q_matches_the_old_sampler() {
+        let cases: &[(u64, f64)] = &[
+            (0, 0.02),
+            (1, 0.02),
+            (7, 0.05),
+            (60, 0.03),
+            (170, 0.02),
+            (499, 0.02),
+            (500, 0.02),
+            (5_000, 1e-4),
+            (30, 0.7),
+        ];
+        let mut worst = 0.0f64;
+        for (i, &(n, p)) in cases.iter().enumerate() {
+            let (ln_q, ratio) = ((-p).ln_1p(), p / (1.0 - p));
+            let (a, b) = both(400 + i as u64, |r| binomial_given_ln_q(r, n, p, ln_q, ratio), |r| old_binomial(r, n, p));
+            let t = compare(&a, &b);
+            eprintln!("binomial_given_ln_q({n}, {p}): chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
+            assert!(t.worst() < Z_BOUND, "binomial_given_ln_q({n}, {p}): {t:?}");
+            assert!(a.iter().all(|&x| x <= n));
+            worst = worst.max(t.worst());
+        }
+        eprintln!("binomial_given_ln_q: largest |z| {worst:.2}");
+        let (ln_q, ratio) = ((-0.0202f64).ln_1p(), 0.0202 / (1.0 - 0.0202));
+        let (a, b) = both(499, |r| binomial_given_ln_q(r, 50, 0.0202, ln_q, ratio), |r| old_binomial(r, 50, 0.02));
+        assert!(compare(&a, &b).worst() > Z_BOUND, "a 1% shift of p goes unseen");
     }
 
     /// The test sees a 1% shift of p at this many draws (np = 1, the weakest common case: expected

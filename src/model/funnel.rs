@@ -89,6 +89,55 @@ struct CategoryDraws {
 #[derive(Clone, Debug, Default)]
 pub struct Draws {
     cats: Vec<CategoryDraws>,
+    /// The odds of an open by category: for each format, then for paid traffic (no format).
+    odds: Vec<[OpenOdds; 3]>,
+}
+
+/// The probabilities of an open of a fresh and of a repeat impression, and the logs of their
+/// complements, computed once a replication: the common clip-day (no open) then costs one
+/// `exp` of a sum where two integer powers cost three times as much (issue 19).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpenOdds {
+    fresh: f64,
+    repeat: f64,
+    /// `ln(1 - fresh)` and `ln(1 - repeat)`, as `ln_1p`, and `p / (1 - p)` of each, as
+    /// `rng::binomial` computes it.
+    ln_q_fresh: f64,
+    ln_q_repeat: f64,
+    ratio_fresh: f64,
+    ratio_repeat: f64,
+}
+
+impl OpenOdds {
+    /// Odds of `p_fresh` and `p_repeat`, each clamped to [0, 1] (NaN as 0).
+    pub fn new(p_fresh: f64, p_repeat: f64) -> OpenOdds {
+        let fresh = if p_fresh.is_nan() { 0.0 } else { p_fresh.clamp(0.0, 1.0) };
+        let repeat = if p_repeat.is_nan() { 0.0 } else { p_repeat.clamp(0.0, 1.0) };
+        OpenOdds {
+            fresh,
+            repeat,
+            ln_q_fresh: (-fresh).ln_1p(),
+            ln_q_repeat: (-repeat).ln_1p(),
+            ratio_fresh: fresh / (1.0 - fresh),
+            ratio_repeat: repeat / (1.0 - repeat),
+        }
+    }
+
+    /// Opens among `n` fresh impressions.
+    fn fresh_opens(&self, r: &mut rng::Stream, n: u64) -> u64 {
+        rng::binomial_given_ln_q(r, n, self.fresh, self.ln_q_fresh, self.ratio_fresh)
+    }
+
+    /// Opens among `n` repeat impressions.
+    fn repeat_opens(&self, r: &mut rng::Stream, n: u64) -> u64 {
+        rng::binomial_given_ln_q(r, n, self.repeat, self.ln_q_repeat, self.ratio_repeat)
+    }
+
+    /// A category's odds at a format's CTR multiplier (`ctr_format`; 1 for paid traffic).
+    fn of(s: &Scenario, c: &Category, ctr_format: f64) -> OpenOdds {
+        let ctr = (c.ctr * ctr_format).clamp(0.0, 1.0);
+        OpenOdds::new(ctr, ctr * s.feed.repeat_view_factor)
+    }
 }
 
 impl Draws {
@@ -120,7 +169,19 @@ impl Draws {
                 }
             })
             .collect();
-        Draws { cats }
+        let odds = s
+            .categories
+            .iter()
+            .map(|c| {
+                [OpenOdds::of(s, c, s.formats[0].ctr), OpenOdds::of(s, c, s.formats[1].ctr), OpenOdds::of(s, c, 1.0)]
+            })
+            .collect();
+        Draws { cats, odds }
+    }
+
+    /// The odds of an open on a clip of `category` in `format`, or (`None`) on paid traffic.
+    pub fn odds(&self, category: u16, format: Option<usize>) -> &OpenOdds {
+        &self.odds[category as usize][format.unwrap_or(2)]
     }
 }
 
@@ -139,20 +200,22 @@ fn payments(r: &mut rng::Stream, c: &Category, d: &CategoryDraws, n: u64, rev: &
     }
 }
 
-/// Opens of `fresh` impressions at `p_fresh` and `repeat` at `p_repeat`: in distribution
+/// Opens of `fresh` impressions at `odds.fresh` and `repeat` at `odds.repeat`: in distribution
 /// `Binomial(fresh, p_fresh) + Binomial(repeat, p_repeat)` (MODEL.md sec. 7), drawn so that the
-/// common day of a clip, with no open at all (about three in four), costs one uniform and two
-/// integer powers, with no `exp` or `ln`.
+/// common day of a clip, with no open at all (about three in four), costs one uniform and one
+/// `exp`, with no `ln` and no integer power.
 ///
 /// Put the `fresh + repeat` impressions in a row, fresh first; `S(k) = P(no open among the first
 /// k)` is `q_f^k`, then `q_f^fresh q_r^(k - fresh)`. With one uniform `V`, there is no open when
 /// `V < S(fresh + repeat)`, which has exactly that probability; otherwise the first open is at the
 /// smallest `k` with `S(k) <= V`, which has probability `S(k-1) - S(k)`, as the first success of
 /// independent trials does. The impressions after it are independent of it and of the ones before
-/// it: their opens are drawn as the binomials they are.
-pub fn opens(r: &mut rng::Stream, fresh: u64, p_fresh: f64, repeat: u64, p_repeat: f64) -> u64 {
-    let pf = if p_fresh.is_nan() { 0.0 } else { p_fresh.clamp(0.0, 1.0) };
-    let pr = if p_repeat.is_nan() { 0.0 } else { p_repeat.clamp(0.0, 1.0) };
+/// it: their opens are drawn as the binomials they are. `S` is computed as
+/// `exp(fresh ln q_f + repeat ln q_r)` from the logs in [`OpenOdds`], which differs from the
+/// integer powers it replaced by rounding only (about `1e-14` relative at a hundred impressions);
+/// so are the binomials' `P(0)` after the first open.
+pub fn opens(r: &mut rng::Stream, fresh: u64, repeat: u64, odds: &OpenOdds) -> u64 {
+    let (pf, pr) = (odds.fresh, odds.repeat);
     if (pf == 0.0 || fresh == 0) && (pr == 0.0 || repeat == 0) {
         return 0;
     }
@@ -161,20 +224,20 @@ pub fn opens(r: &mut rng::Stream, fresh: u64, p_fresh: f64, repeat: u64, p_repea
         return rng::binomial(r, fresh, pf) + rng::binomial(r, repeat, pr);
     }
     use rand::Rng;
-    let (qf, qr) = (1.0 - pf, 1.0 - pr);
-    let s_fresh = rng::pow_count(qf, fresh);
+    let log_fresh = fresh as f64 * odds.ln_q_fresh;
     let v: f64 = r.random();
-    if v < s_fresh * rng::pow_count(qr, repeat) {
+    if v < (log_fresh + repeat as f64 * odds.ln_q_repeat).exp() {
         return 0;
     }
+    let s_fresh = log_fresh.exp();
     if v >= s_fresh {
         // The first open is fresh impression k (1-based): k ln q_f <= ln v.
-        let k = ((v.ln() / (-pf).ln_1p()).ceil() as u64).clamp(1, fresh);
-        1 + rng::binomial(r, fresh - k, pf) + rng::binomial(r, repeat, pr)
+        let k = ((v.ln() / odds.ln_q_fresh).ceil() as u64).clamp(1, fresh);
+        1 + odds.fresh_opens(r, fresh - k) + odds.repeat_opens(r, repeat)
     } else {
         // No fresh open; the first open is repeat impression j: ln s_fresh + j ln q_r <= ln v.
-        let j = (((v / s_fresh).ln() / (-pr).ln_1p()).ceil() as u64).clamp(1, repeat);
-        1 + rng::binomial(r, repeat - j, pr)
+        let j = (((v / s_fresh).ln() / odds.ln_q_repeat).ceil() as u64).clamp(1, repeat);
+        1 + odds.repeat_opens(r, repeat - j)
     }
 }
 
@@ -184,7 +247,7 @@ pub fn convert(
     s: &Scenario,
     draws: &Draws,
     src: Source,
-    ctr_format: f64,
+    odds: &OpenOdds,
     fresh: u64,
     repeat: u64,
     stream: &mut rng::Stream,
@@ -195,9 +258,8 @@ pub fn convert(
     if fresh + repeat == 0 {
         return Outcome { opens: 0, payers: 0, revenue: empty, cohort: None };
     }
-    let ctr = (c.ctr * ctr_format).clamp(0.0, 1.0);
     let r = stream;
-    let opens = opens(r, fresh, ctr, repeat, ctr * s.feed.repeat_view_factor);
+    let opens = opens(r, fresh, repeat, odds);
     if opens == 0 {
         // No open: no arrival, payer, ad view or cohort, and (as before) no further draw.
         return Outcome { opens: 0, payers: 0, revenue: empty, cohort: None };
@@ -245,8 +307,8 @@ pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, rep_seed: u64, day: u
     }
     let mut r = rng::stream(rep_seed, Kind::Funnel, c.id, day);
     let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
-    let ctr = s.formats[c.format as usize].ctr;
-    convert(s, draws, src, ctr, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
+    let odds = draws.odds(c.category, Some(c.format as usize));
+    convert(s, draws, src, odds, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
 }
 
 /// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing
@@ -285,7 +347,7 @@ mod tests {
         let mut a = rng::stream(19, Kind::Funnel, case, 0);
         let mut b = rng::stream(19, Kind::Funnel, case, 1);
         (
-            (0..DRAWS).map(|_| opens(&mut a, fresh, pf, repeat, pr)).collect(),
+            (0..DRAWS).map(|_| opens(&mut a, fresh, repeat, &OpenOdds::new(pf, pr))).collect(),
             (0..DRAWS).map(|_| old_opens(&mut b, fresh, pf, repeat, pr)).collect(),
         )
     }
@@ -329,7 +391,7 @@ mod tests {
     fn opens_test_sees_a_one_percent_shift() {
         let mut a = rng::stream(19, Kind::Funnel, 99, 0);
         let mut b = rng::stream(19, Kind::Funnel, 99, 1);
-        let x: Vec<u64> = (0..DRAWS).map(|_| opens(&mut a, 40, 0.02 * 1.01, 20, 0.01 * 1.01)).collect();
+        let x: Vec<u64> = (0..DRAWS).map(|_| opens(&mut a, 40, 20, &OpenOdds::new(0.02 * 1.01, 0.01 * 1.01))).collect();
         let y: Vec<u64> = (0..DRAWS).map(|_| old_opens(&mut b, 40, 0.02, 20, 0.01)).collect();
         assert!(compare(&x, &y).worst() > Z_BOUND);
     }

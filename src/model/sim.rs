@@ -309,7 +309,7 @@ impl<'s> World<'s> {
                 s,
                 draws,
                 src,
-                1.0,
+                draws.odds(t.category, None),
                 p.fresh,
                 p.imps - p.fresh,
                 &mut r,
