@@ -144,16 +144,6 @@ fn binomial_walk<R: Rng + ?Sized>(rng: &mut R, n: u64, ratio: f64, p0: f64) -> u
     }
 }
 
-/// `q^n` for a count `n`: an integer power (multiplications only) where `n` fits.
-#[inline]
-pub fn pow_count(q: f64, n: u64) -> f64 {
-    if n <= i32::MAX as u64 {
-        powi(q, n as u32)
-    } else {
-        q.powf(n as f64)
-    }
-}
-
 /// `q.powi(n)` for `n >= 0`, inline: the multiplications of the library's integer power
 /// (compiler-builtins' `__powidf2`: square-and-multiply from the lowest bit) in its order, so the
 /// same number, without a call, and with the multiply by `q` or by 1 (exact) chosen without a
