@@ -94,7 +94,7 @@ pub fn binomial_given_ln_q<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, ln_q: f
     if n == 0 || p <= 0.0 {
         return 0;
     }
-    if p > 0.5 || (n as f64) * p >= BINOMIAL_INVERSION_MEAN || n > i32::MAX as u64 {
+    if p > 0.5 || !inverts(n, p) {
         return binomial(rng, n, p);
     }
     binomial_walk(rng, n, ratio, (n as f64 * ln_q).exp())
@@ -107,6 +107,13 @@ pub fn binomial_given_ln_q<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64, ln_q: f
 const BINOMIAL_INVERSION_MEAN: f64 = 10.0;
 const POISSON_INVERSION_MEAN: f64 = 12.0;
 
+/// Whether `Binomial(n, p)`, `p <= 1/2`, is drawn by inversion: one rule for every binomial
+/// sampler here, which must agree to draw the same numbers.
+#[inline]
+fn inverts(n: u64, p: f64) -> bool {
+    (n as f64) * p < BINOMIAL_INVERSION_MEAN && n <= i32::MAX as u64
+}
+
 /// Binomial(n, p) for n >= 1 and 0 < p <= 1/2. Small means, the common case of a clip's or a
 /// cohort's day, by inversion (BINV: walk the probability function from `P(0) = q^n` with the
 /// ratio `P(k+1)/P(k) = (n-k)/(k+1) p/q`): one uniform, an integer power and about `np`
@@ -115,7 +122,7 @@ const POISSON_INVERSION_MEAN: f64 = 12.0;
 /// rounding leaves past the walk's bound (mass below 1e-60) is drawn again.
 #[inline]
 fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    if (n as f64) * p >= BINOMIAL_INVERSION_MEAN || n > i32::MAX as u64 {
+    if !inverts(n, p) {
         return Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0);
     }
     let q = 1.0 - p;
@@ -236,7 +243,7 @@ impl BinomialTable {
             return n;
         }
         let k = match self.p0.get(n as usize) {
-            Some(&p0) if (n as f64) * self.low < BINOMIAL_INVERSION_MEAN => binomial_walk(rng, n, self.ratio, p0),
+            Some(&p0) if inverts(n, self.low) => binomial_walk(rng, n, self.ratio, p0),
             _ => binomial_low(rng, n, self.low),
         };
         if self.flip {
