@@ -26,8 +26,10 @@ pub(super) struct Scatter {
     records: Vec<Vec<(u32, Fen, u64)>>,
     /// `creators[k]`: (creator, opens, payers, commission) to add in creator range k.
     creators: Vec<Vec<(u32, u64, u64, Fen)>>,
-    /// (title, ad money credited to it).
-    ad_credit: Vec<(u32, Fen)>,
+    /// Ad money credited by title (all zero between runs), and the titles credited, in
+    /// first-credit order: summed on the spot rather than listed for one thread to apply.
+    title_credit: Vec<Fen>,
+    titles_credited: Vec<u32>,
     /// Positions in the slice of events that may draw a subsidy, in booking order; what they
     /// would draw from each program before any budget runs out; and those grants by the range
     /// of creators that receives them.
@@ -46,7 +48,7 @@ struct Grant {
 }
 
 impl Scatter {
-    fn clear(&mut self, ncell: usize, parts: usize, nplans: usize, nprograms: usize) {
+    fn clear(&mut self, ncell: usize, parts: usize, nplans: usize, ntitles: usize, nprograms: usize) {
         self.flows.clear();
         self.flows.resize(ncell, Flows::default());
         self.accrued_cells.clear();
@@ -57,7 +59,8 @@ impl Scatter {
         self.creators.resize_with(parts, Vec::new);
         self.records.iter_mut().for_each(Vec::clear);
         self.creators.iter_mut().for_each(Vec::clear);
-        self.ad_credit.clear();
+        self.title_credit.resize(ntitles, 0);
+        self.titles_credited.clear();
         self.subsidised.clear();
         self.requested.clear();
         self.requested.resize(nprograms, 0);
@@ -225,8 +228,17 @@ impl Ledger {
         let creator_len = creators.opens.len().div_ceil(parts).max(1);
         self.scatter.resize_with(parts, Scatter::default);
         for sc in self.scatter.iter_mut() {
-            sc.clear(ncell, parts, nplans, s.subsidies.len());
+            sc.clear(ncell, parts, nplans, market.titles.len(), s.subsidies.len());
         }
+        // Plans whose budget has nothing left as the run begins, one bit a plan: the walk then
+        // reads a plan's (large, scattered) record only to cut a commission.
+        let mut spent_plans = vec![0u64; nplans.div_ceil(64)];
+        for (p, plan) in market.plans.iter().enumerate() {
+            if plan.budget_left() <= 0 {
+                spent_plans[p / 64] |= 1 << (p % 64);
+            }
+        }
+        let spent_plans = &spent_plans;
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
         let plans: &[Plan] = &market.plans;
         let titles = &market.titles;
@@ -248,9 +260,8 @@ impl Ledger {
                     sum.opens += e.opens;
                     if e.money {
                         // A budget with nothing left cuts every commission to 0, in any order.
-                        let plan = &plans[p as usize];
-                        if plan.budget_left() <= 0 {
-                            if let Some(paid) = plan.cap(e.commission) {
+                        if spent_plans[p as usize / 64] >> (p % 64) & 1 == 1 {
+                            if let Some(paid) = plans[p as usize].cap(e.commission) {
                                 e.commission = paid;
                                 sum.closed = true;
                             }
@@ -267,7 +278,11 @@ impl Ledger {
                     add_event(&mut sc.flows[k], e);
                 }
                 if e.money && e.ad_credit > 0 {
-                    sc.ad_credit.push((e.source.title, e.ad_credit));
+                    let credit = &mut sc.title_credit[e.source.title as usize];
+                    if *credit == 0 {
+                        sc.titles_credited.push(e.source.title);
+                    }
+                    *credit += e.ad_credit;
                 }
                 let r = e.source.record;
                 if r != NONE && (e.net != 0 || e.opens != 0) {
@@ -385,9 +400,9 @@ impl Ledger {
                 self.accrued_today[e.source.creator as usize] -= less;
             }
         }
-        for sc in &self.scatter {
-            for &(title, credit) in &sc.ad_credit {
-                market.titles[title as usize].ad_credit_fen += credit;
+        for sc in self.scatter.iter_mut() {
+            for &title in &sc.titles_credited {
+                market.titles[title as usize].ad_credit_fen += std::mem::take(&mut sc.title_credit[title as usize]);
             }
         }
         // A program that can pay everything asked of it in this run pays the same whatever the
