@@ -19,9 +19,13 @@ use rayon::prelude::*;
 pub(super) struct Scatter {
     flows: Vec<Flows>,
     accrued_cells: Vec<Fen>,
-    /// Sums by plan (all zero between runs), and the plans touched, in first-touch order.
+    /// Sums by plan (all zero between runs), the plans touched, in first-touch order, with a
+    /// bit a plan to tell a first touch, and the plans some commission of which was cut because
+    /// the budget had nothing left (perhaps more than once).
     plan_sums: Vec<PlanSum>,
     plans_touched: Vec<u32>,
+    touched_bits: Vec<u64>,
+    plans_closed: Vec<u32>,
     /// `records[k]`: (slot, net, opens) to add in record range k.
     records: Vec<Vec<(u32, Fen, u64)>>,
     /// `creators[k]`: (creator, opens, payers, commission) to add in creator range k.
@@ -55,6 +59,9 @@ impl Scatter {
         self.accrued_cells.resize(ncell, 0);
         self.plan_sums.resize(nplans, PlanSum::default());
         self.plans_touched.clear();
+        self.touched_bits.clear();
+        self.touched_bits.resize(nplans.div_ceil(64), 0);
+        self.plans_closed.clear();
         self.records.resize_with(parts, Vec::new);
         self.creators.resize_with(parts, Vec::new);
         self.records.iter_mut().for_each(Vec::clear);
@@ -70,34 +77,42 @@ impl Scatter {
 }
 
 /// One run's events of one plan, summed (commission after any cut for a budget with nothing
-/// left).
+/// left). Half a cache line, aligned so that one never straddles two: the walk adds to the sum
+/// of a scattered plan for nearly every event, and with 48 bytes half of them took two lines.
 #[derive(Clone, Copy, Default, PartialEq)]
+#[repr(align(32))]
 pub(super) struct PlanSum {
-    /// Events summed; never read, but it makes a touched sum differ from the default even when
-    /// all its amounts are zero, which is how the first touch is recognised.
-    events: u32,
     opens: u64,
     commission: Fen,
     gmv: Fen,
     net: Fen,
-    /// Some commission was cut because the budget had nothing left.
-    closed: bool,
+}
+
+/// Whether bit `i` of `bits` is set.
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 == 1
+}
+
+/// Sets bit `i` of `bits`, and says whether it was clear.
+fn set_bit(bits: &mut [u64], i: usize) -> bool {
+    let was = bit(bits, i);
+    bits[i / 64] |= 1 << (i % 64);
+    !was
 }
 
 impl PlanSum {
     fn absorb(&mut self, o: &PlanSum) {
-        self.events += o.events;
         self.opens += o.opens;
         self.commission += o.commission;
         self.gmv += o.gmv;
         self.net += o.net;
-        self.closed |= o.closed;
     }
 
-    /// Books the sums on a plan whose budget had room for all of it (or nothing left at all).
-    fn charge(&self, plan: &mut Plan, day: u32) {
+    /// Books the sums on a plan whose budget had room for all of it (or nothing left at all);
+    /// `closed`: some commission was cut because the budget had nothing left.
+    fn charge(&self, plan: &mut Plan, day: u32, closed: bool) {
         plan.opens += self.opens;
-        if self.closed {
+        if closed {
             plan.budget_out_day.get_or_insert(day);
             plan.open = false;
         }
@@ -116,13 +131,13 @@ impl PlanSum {
 /// Books one event on its plan in booking order, capping commission at what the budget has
 /// left; returns the commission paid if the cap cut it.
 fn charge_in_order(plan: &mut Plan, e: &Booking, day: u32) -> Option<Fen> {
-    let mut sum = PlanSum { events: 1, opens: e.opens, ..PlanSum::default() };
+    let mut sum = PlanSum { opens: e.opens, ..PlanSum::default() };
     let mut cut = None;
     if e.money {
         cut = plan.cap(e.commission);
-        sum = PlanSum { commission: cut.unwrap_or(e.commission), gmv: e.gmv, net: e.net, closed: cut.is_some(), ..sum };
+        sum = PlanSum { commission: cut.unwrap_or(e.commission), gmv: e.gmv, net: e.net, ..sum };
     }
-    sum.charge(plan, day);
+    sum.charge(plan, day, cut.is_some());
     cut
 }
 
@@ -252,18 +267,17 @@ impl Ledger {
                 }
                 let p = e.source.plan;
                 if p != NONE && (e.money || e.opens != 0) {
-                    let sum = &mut sc.plan_sums[p as usize];
-                    if *sum == PlanSum::default() {
+                    if set_bit(&mut sc.touched_bits, p as usize) {
                         sc.plans_touched.push(p);
                     }
-                    sum.events += 1;
+                    let sum = &mut sc.plan_sums[p as usize];
                     sum.opens += e.opens;
                     if e.money {
                         // A budget with nothing left cuts every commission to 0, in any order.
-                        if spent_plans[p as usize / 64] >> (p % 64) & 1 == 1 {
+                        if bit(spent_plans, p as usize) {
                             if let Some(paid) = plans[p as usize].cap(e.commission) {
                                 e.commission = paid;
-                                sum.closed = true;
+                                sc.plans_closed.push(p);
                             }
                         }
                         sum.commission += e.commission;
@@ -315,13 +329,17 @@ impl Ledger {
         // 2. Plans: the run's sums where the budget has room, else the events in booking order.
         self.plan_totals.resize(nplans, PlanSum::default());
         let mut touched = Vec::new();
+        let mut seen = vec![0u64; nplans.div_ceil(64)];
+        let mut closed = vec![0u64; nplans.div_ceil(64)];
         for sc in self.scatter.iter_mut() {
             for &p in &sc.plans_touched {
-                let total = &mut self.plan_totals[p as usize];
-                if *total == PlanSum::default() {
+                if set_bit(&mut seen, p as usize) {
                     touched.push(p);
                 }
-                total.absorb(&std::mem::take(&mut sc.plan_sums[p as usize]));
+                self.plan_totals[p as usize].absorb(&std::mem::take(&mut sc.plan_sums[p as usize]));
+            }
+            for &p in &sc.plans_closed {
+                set_bit(&mut closed, p as usize);
             }
         }
         let mut at_risk = Vec::new();
@@ -332,7 +350,7 @@ impl Ledger {
             if left > 0 && (sum.commission > left || self.in_order_only()) {
                 at_risk.push(p);
             } else {
-                sum.charge(plan, day);
+                sum.charge(plan, day, bit(&closed, p as usize));
             }
         }
         let mut cut = Vec::new();
