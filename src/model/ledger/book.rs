@@ -79,7 +79,7 @@ impl Scatter {
 /// One run's events of one plan, summed (commission after any cut for a budget with nothing
 /// left). Half a cache line, aligned so that one never straddles two: the walk adds to the sum
 /// of a scattered plan for nearly every event, and with 48 bytes half of them took two lines.
-#[derive(Clone, Copy, Default, PartialEq)]
+#[derive(Clone, Copy, Default)]
 #[repr(align(32))]
 pub(super) struct PlanSum {
     opens: u64,
@@ -87,6 +87,8 @@ pub(super) struct PlanSum {
     gmv: Fen,
     net: Fen,
 }
+
+const _: () = assert!(std::mem::size_of::<PlanSum>() == 32);
 
 /// Whether bit `i` of `bits` is set.
 fn bit(bits: &[u64], i: usize) -> bool {
@@ -250,7 +252,7 @@ impl Ledger {
         let mut spent_plans = vec![0u64; nplans.div_ceil(64)];
         for (p, plan) in market.plans.iter().enumerate() {
             if plan.budget_left() <= 0 {
-                spent_plans[p / 64] |= 1 << (p % 64);
+                set_bit(&mut spent_plans, p);
             }
         }
         let spent_plans = &spent_plans;
