@@ -20,12 +20,12 @@ pub(super) struct Scatter {
     flows: Vec<Flows>,
     accrued_cells: Vec<Fen>,
     /// Sums by plan (all zero between runs), the plans touched, in first-touch order, with a
-    /// bit a plan to tell a first touch, and the plans some commission of which was cut because
-    /// the budget had nothing left (perhaps more than once).
+    /// bit a plan to tell a first touch, and a bit for the plans some commission of which was cut
+    /// because the budget had nothing left.
     plan_sums: Vec<PlanSum>,
     plans_touched: Vec<u32>,
-    touched_bits: Vec<u64>,
-    plans_closed: Vec<u32>,
+    touched: Bits,
+    closed: Bits,
     /// `records[k]`: (slot, net, opens) to add in record range k.
     records: Vec<Vec<(u32, Fen, u64)>>,
     /// `creators[k]`: (creator, opens, payers, commission) to add in creator range k.
@@ -59,9 +59,8 @@ impl Scatter {
         self.accrued_cells.resize(ncell, 0);
         self.plan_sums.resize(nplans, PlanSum::default());
         self.plans_touched.clear();
-        self.touched_bits.clear();
-        self.touched_bits.resize(nplans.div_ceil(64), 0);
-        self.plans_closed.clear();
+        self.touched.reset(nplans);
+        self.closed.reset(nplans);
         self.records.resize_with(parts, Vec::new);
         self.creators.resize_with(parts, Vec::new);
         self.records.iter_mut().for_each(Vec::clear);
@@ -90,16 +89,32 @@ pub(super) struct PlanSum {
 
 const _: () = assert!(std::mem::size_of::<PlanSum>() == 32);
 
-/// Whether bit `i` of `bits` is set.
-fn bit(bits: &[u64], i: usize) -> bool {
-    bits[i / 64] >> (i % 64) & 1 == 1
-}
+/// A bit a plan: small enough to stay in the first-level cache while the walk's events stream by.
+#[derive(Clone, Default)]
+struct Bits(Vec<u64>);
 
-/// Sets bit `i` of `bits`, and says whether it was clear.
-fn set_bit(bits: &mut [u64], i: usize) -> bool {
-    let was = bit(bits, i);
-    bits[i / 64] |= 1 << (i % 64);
-    !was
+impl Bits {
+    /// `n` bits, all clear.
+    fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// All clear again, for `n` bits, keeping the allocation.
+    fn reset(&mut self, n: usize) {
+        self.0.clear();
+        self.0.resize(n.div_ceil(64), 0);
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// Sets bit `i`, and says whether it was clear.
+    fn set(&mut self, i: usize) -> bool {
+        let was = self.get(i);
+        self.0[i / 64] |= 1 << (i % 64);
+        !was
+    }
 }
 
 impl PlanSum {
@@ -249,10 +264,10 @@ impl Ledger {
         }
         // Plans whose budget has nothing left as the run begins, one bit a plan: the walk then
         // reads a plan's (large, scattered) record only to cut a commission.
-        let mut spent_plans = vec![0u64; nplans.div_ceil(64)];
+        let mut spent_plans = Bits::new(nplans);
         for (p, plan) in market.plans.iter().enumerate() {
             if plan.budget_left() <= 0 {
-                set_bit(&mut spent_plans, p);
+                spent_plans.set(p);
             }
         }
         let spent_plans = &spent_plans;
@@ -269,17 +284,17 @@ impl Ledger {
                 }
                 let p = e.source.plan;
                 if p != NONE && (e.money || e.opens != 0) {
-                    if set_bit(&mut sc.touched_bits, p as usize) {
+                    if sc.touched.set(p as usize) {
                         sc.plans_touched.push(p);
                     }
                     let sum = &mut sc.plan_sums[p as usize];
                     sum.opens += e.opens;
                     if e.money {
                         // A budget with nothing left cuts every commission to 0, in any order.
-                        if bit(spent_plans, p as usize) {
+                        if spent_plans.get(p as usize) {
                             if let Some(paid) = plans[p as usize].cap(e.commission) {
                                 e.commission = paid;
-                                sc.plans_closed.push(p);
+                                sc.closed.set(p as usize);
                             }
                         }
                         sum.commission += e.commission;
@@ -331,17 +346,17 @@ impl Ledger {
         // 2. Plans: the run's sums where the budget has room, else the events in booking order.
         self.plan_totals.resize(nplans, PlanSum::default());
         let mut touched = Vec::new();
-        let mut seen = vec![0u64; nplans.div_ceil(64)];
-        let mut closed = vec![0u64; nplans.div_ceil(64)];
+        let mut seen = Bits::new(nplans);
+        let mut closed = Bits::new(nplans);
         for sc in self.scatter.iter_mut() {
             for &p in &sc.plans_touched {
-                if set_bit(&mut seen, p as usize) {
+                if seen.set(p as usize) {
                     touched.push(p);
                 }
+                if sc.closed.get(p as usize) {
+                    closed.set(p as usize);
+                }
                 self.plan_totals[p as usize].absorb(&std::mem::take(&mut sc.plan_sums[p as usize]));
-            }
-            for &p in &sc.plans_closed {
-                set_bit(&mut closed, p as usize);
             }
         }
         let mut at_risk = Vec::new();
@@ -352,7 +367,7 @@ impl Ledger {
             if left > 0 && (sum.commission > left || self.in_order_only()) {
                 at_risk.push(p);
             } else {
-                sum.charge(plan, day, bit(&closed, p as usize));
+                sum.charge(plan, day, closed.get(p as usize));
             }
         }
         let mut cut = Vec::new();
