@@ -6,5 +6,6 @@ pub mod inversion;
 pub mod money;
 pub mod profile;
 pub mod rng;
+pub mod tables;
 #[cfg(test)]
 pub mod twosample;

@@ -8,8 +8,6 @@ use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson};
 use rand_pcg::Pcg64Mcg;
 
-use crate::base::inversion::Inversion;
-
 /// The generator behind every stream: PCG (128-bit MCG, XSL-RR output), portable across
 /// platforms, pinned to an exact crate version, and cheap to seed, which matters because a
 /// million creators each open a stream every day.
@@ -110,7 +108,7 @@ const POISSON_INVERSION_MEAN: f64 = 12.0;
 /// Whether `Binomial(n, p)`, `p <= 1/2`, is drawn by inversion: one rule for every binomial
 /// sampler here, which must agree to draw the same numbers.
 #[inline]
-fn inverts(n: u64, p: f64) -> bool {
+pub(crate) fn inverts(n: u64, p: f64) -> bool {
     (n as f64) * p < BINOMIAL_INVERSION_MEAN && n <= i32::MAX as u64
 }
 
@@ -121,7 +119,7 @@ fn inverts(n: u64, p: f64) -> bool {
 /// `powf` and its set-up per call. Exact up to the rounding of the probabilities; a uniform that
 /// rounding leaves past the walk's bound (mass below 1e-60) is drawn again.
 #[inline]
-fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+pub(crate) fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if !inverts(n, p) {
         return Binomial::new(n, p).map(|b| b.sample(rng)).unwrap_or(0);
     }
@@ -131,7 +129,7 @@ fn binomial_low<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 
 /// The inversion walk of [`binomial_low`] from `P(0) = p0` with `ratio = p/q`.
 #[inline]
-fn binomial_walk<R: Rng + ?Sized>(rng: &mut R, n: u64, ratio: f64, p0: f64) -> u64 {
+pub(crate) fn binomial_walk<R: Rng + ?Sized>(rng: &mut R, n: u64, ratio: f64, p0: f64) -> u64 {
     let bound = n.min(110);
     loop {
         let mut u: f64 = rng.random();
@@ -198,96 +196,6 @@ fn poisson_walk<R: Rng + ?Sized>(rng: &mut R, lambda: f64, p0: f64) -> u64 {
             u -= f;
             k += 1;
             f *= lambda / k as f64;
-        }
-    }
-}
-
-/// Counts below this take their `P(0)` from the tables of [`BinomialTable`], and their whole
-/// distribution function from those of [`PoissonTable`] (a cohort's payers and viewers, a clip's
-/// arrivals: nearly always a few).
-const TABLE_COUNTS: usize = 64;
-
-/// Binomial(n, p) for one fixed `p` and any `n`: the draws of [`binomial`] itself (the same
-/// uniforms and the same arithmetic, so the same numbers), with `P(0) = q^n` looked up for small
-/// `n` rather than computed by an integer power (a library call) at every draw. The funnel's
-/// probabilities are fixed by category and landing, so each gets one table a replication.
-#[derive(Clone, Debug)]
-pub struct BinomialTable {
-    p: f64,
-    /// The probability the walk uses (`p`, or `1 - p` above 1/2, drawn as `n - k`) and its
-    /// `p/q`, computed as [`binomial`] computes them.
-    low: f64,
-    ratio: f64,
-    flip: bool,
-    p0: Vec<f64>,
-}
-
-impl BinomialTable {
-    pub fn new(p: f64) -> BinomialTable {
-        let flip = p > 0.5;
-        let low = if flip { 1.0 - p } else { p };
-        let q = 1.0 - low;
-        let usable = p > 0.0 && p < 1.0;
-        let p0 = if usable { (0..TABLE_COUNTS).map(|n| q.powi(n as i32)).collect() } else { Vec::new() };
-        BinomialTable { p, low, ratio: low / q, flip, p0 }
-    }
-
-    /// Binomial(n, p), the same number [`binomial`] draws from the same stream.
-    #[inline]
-    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, n: u64) -> u64 {
-        let p = self.p;
-        if n == 0 || p <= 0.0 || p.is_nan() {
-            return 0;
-        }
-        if p >= 1.0 {
-            return n;
-        }
-        let k = match self.p0.get(n as usize) {
-            Some(&p0) if inverts(n, self.low) => binomial_walk(rng, n, self.ratio, p0),
-            _ => binomial_low(rng, n, self.low),
-        };
-        if self.flip {
-            n - k
-        } else {
-            k
-        }
-    }
-}
-
-/// Poisson(n * rate) for one fixed `rate` and a count `n` (a cohort's or a clip's ad viewers):
-/// for `n < TABLE_COUNTS`, by inversion from the law's stored distribution function
-/// (`base::inversion`: one uniform and a guided look-up), where [`poisson`] walks the probability
-/// function from `P(0)` (about ten dependent steps at the funnel's means of ten ad views) or,
-/// from a mean of 12, runs `rand_distr`'s rejection sampler (issue 19, session 10). The same law,
-/// other numbers from the same stream; larger `n` by [`poisson`].
-#[derive(Clone, Debug)]
-pub struct PoissonTable {
-    rate: f64,
-    /// `by_count[n]` for `1 <= n < by_count.len()` (`by_count[0]` unused).
-    by_count: Vec<Inversion>,
-}
-
-impl PoissonTable {
-    pub fn new(rate: f64) -> PoissonTable {
-        let mut by_count = Vec::new();
-        if rate > 0.0 && rate.is_finite() {
-            by_count.push(Inversion::default());
-            for n in 1..TABLE_COUNTS {
-                match Inversion::poisson(n as f64 * rate) {
-                    Some(inv) => by_count.push(inv),
-                    None => break,
-                }
-            }
-        }
-        PoissonTable { rate, by_count }
-    }
-
-    /// Poisson(n * rate).
-    #[inline]
-    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, n: u64) -> u64 {
-        match self.by_count.get(n as usize) {
-            Some(inv) if n > 0 => inv.draw(rng),
-            _ => poisson(rng, n as f64 * self.rate),
         }
     }
 }
@@ -384,33 +292,7 @@ mod tests {
     }
     const GOLDEN: (u64, u64, u64) = (14_866_443_120_919_003_145, 297, 2);
 
-    use crate::base::twosample::{compare, old_binomial, old_poisson, Z_BOUND};
-
-    const DRAWS: usize = 1_000_000;
-
-    /// Draws of the new and the old sampler, each from its own stream.
-    fn both(case: u64, new: impl Fn(&mut Stream) -> u64, old: impl Fn(&mut Stream) -> u64) -> (Vec<u64>, Vec<u64>) {
-        let mut a = stream(19, Kind::Funnel, case, 0);
-        let mut b = stream(19, Kind::Funnel, case, 1);
-        ((0..DRAWS).map(|_| new(&mut a)).collect(), (0..DRAWS).map(|_| old(&mut b)).collect())
-    }
-
-    /// The new and the old sampler's draws of one case compared, printed, and failed past the
-    /// bound or above `most`; returns the larger |z|.
-    fn agree(
-        label: &str,
-        case: u64,
-        new: impl Fn(&mut Stream) -> u64,
-        old: impl Fn(&mut Stream) -> u64,
-        most: u64,
-    ) -> f64 {
-        let (a, b) = both(case, new, old);
-        let t = compare(&a, &b);
-        eprintln!("{label}: chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
-        assert!(t.worst() < Z_BOUND, "{label}: {t:?}");
-        assert!(a.iter().all(|&x| x <= most), "{label}: a draw above {most}");
-        t.worst()
-    }
+    use crate::base::twosample::{agree, both, compare, old_binomial, old_poisson, Z_BOUND};
 
     /// Issue 19: the binomial by inversion (and `n - Binomial(n, 1-p)` above 1/2) draws what the
     /// old one drew: n Bernoulli trials up to 16, `rand_distr` above; edges included (n = 0, p
@@ -496,68 +378,6 @@ mod tests {
         eprintln!("poisson: largest |z| {worst:.2}");
         let (a, b) = both(300, |r| poisson(r, 2.0 * 1.01), |r| old_poisson(r, 2.0));
         assert!(compare(&a, &b).worst() > Z_BOUND, "a 1% shift of the mean goes unseen");
-    }
-
-    /// The binomial tables draw the very numbers the plain sampler draws from the same streams,
-    /// at counts inside and outside the tables, and probabilities on either side of 1/2 and at
-    /// the edges.
-    #[test]
-    fn binomial_tables_draw_what_the_sampler_draws() {
-        for (case, &p) in [0.0, 1e-9, 0.003, 0.2, 0.5, 0.5000001, 0.73, 0.999, 1.0, f64::NAN].iter().enumerate() {
-            let t = BinomialTable::new(p);
-            for n in [0u64, 1, 2, 5, 17, 40, 63, 64, 65, 200, 5_000] {
-                let mut a = stream(7, Kind::Cohort, case as u64, n as u32);
-                let mut b = a.clone();
-                for _ in 0..300 {
-                    assert_eq!(t.draw(&mut a, n), binomial(&mut b, n, p), "binomial({n}, {p})");
-                }
-            }
-        }
-    }
-
-    /// Issue 19 (session 10): the Poisson tables, by inversion of a stored distribution function
-    /// below 64 viewers, draw what the sampler before issue 19 drew (`rand_distr` at every mean),
-    /// at the funnel's rates (2 to 4 ad views a viewer), means on
-    /// both sides of 12 and up to 252, counts past the table and rates it ends early for; and
-    /// the same numbers as [`poisson`] past the table or with no rate.
-    #[test]
-    fn poisson_tables_match_the_old_sampler() {
-        let cases: &[(f64, u64)] = &[
-            (1e-7, 5),
-            (0.05, 3),
-            (0.25, 47),
-            (2.0, 1),
-            (2.0, 4),
-            (3.0, 3),
-            (3.0, 4),
-            (4.0, 10),
-            (4.0, 63),
-            (11.99, 1),
-            (12.0, 1),
-            (40.0, 17),
-            (20.0, 63),
-        ];
-        let mut worst = 0.0f64;
-        for (i, &(rate, n)) in cases.iter().enumerate() {
-            let t = PoissonTable::new(rate);
-            let old = |r: &mut Stream| old_poisson(r, n as f64 * rate);
-            let z = agree(&format!("poisson table({n} x {rate})"), 600 + i as u64, |r| t.draw(r, n), old, u64::MAX);
-            worst = worst.max(z);
-        }
-        eprintln!("poisson tables: largest |z| {worst:.2}");
-        let t = PoissonTable::new(3.0 * 1.01);
-        let (a, b) = both(699, |r| t.draw(r, 3), |r| old_poisson(r, 9.0));
-        assert!(compare(&a, &b).worst() > Z_BOUND, "a 1% shift of the mean goes unseen");
-        for (case, &rate) in [0.0, -1.0, f64::NAN, 3.0, 40.0].iter().enumerate() {
-            let t = PoissonTable::new(rate);
-            for n in [0u64, 64, 100, 10_000] {
-                let mut a = stream(8, Kind::Cohort, case as u64, n as u32);
-                let mut b = a.clone();
-                for _ in 0..300 {
-                    assert_eq!(t.draw(&mut a, n), poisson(&mut b, n as f64 * rate), "poisson({n} x {rate})");
-                }
-            }
-        }
     }
 
     /// The inline integer power is the library's, bit for bit.

@@ -1,6 +1,7 @@
 //! Test code only: the samplers the day loop used before issue 19, kept as the reference, and a
 //! two-sample test that the redesigned samplers draw from the same distributions.
 
+use crate::base::rng::{stream, Kind, Stream};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson};
 use std::collections::BTreeMap;
@@ -115,3 +116,29 @@ pub fn compare(a: &[u64], b: &[u64]) -> TwoSample {
 /// fixed seeds, so a pass is reproducible; the power checks beside each test show that a 1%
 /// shift of the parameter exceeds it at the sample sizes used.
 pub const Z_BOUND: f64 = 4.0;
+
+pub const DRAWS: usize = 1_000_000;
+
+/// Draws of the new and the old sampler, each from its own stream.
+pub fn both(case: u64, new: impl Fn(&mut Stream) -> u64, old: impl Fn(&mut Stream) -> u64) -> (Vec<u64>, Vec<u64>) {
+    let mut a = stream(19, Kind::Funnel, case, 0);
+    let mut b = stream(19, Kind::Funnel, case, 1);
+    ((0..DRAWS).map(|_| new(&mut a)).collect(), (0..DRAWS).map(|_| old(&mut b)).collect())
+}
+
+/// The new and the old sampler's draws of one case compared, printed, and failed past the
+/// bound or above `most`; returns the larger |z|.
+pub fn agree(
+    label: &str,
+    case: u64,
+    new: impl Fn(&mut Stream) -> u64,
+    old: impl Fn(&mut Stream) -> u64,
+    most: u64,
+) -> f64 {
+    let (a, b) = both(case, new, old);
+    let t = compare(&a, &b);
+    eprintln!("{label}: chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
+    assert!(t.worst() < Z_BOUND, "{label}: {t:?}");
+    assert!(a.iter().all(|&x| x <= most), "{label}: a draw above {most}");
+    t.worst()
+}

@@ -3,6 +3,7 @@
 //! only does arithmetic on what the funnel drew.
 
 use crate::base::rng::{self, Kind};
+use crate::base::tables;
 use crate::model::feed::Clip;
 use crate::scenario::{Category, Landing, Scenario, MAX_PRICES};
 
@@ -67,22 +68,22 @@ fn landing_factors(s: &Scenario, l: Landing) -> (f64, f64, f64) {
     }
 }
 
-/// The funnel's fixed probabilities of one category, each with its table for small counts
-/// (`rng::BinomialTable`): the draws are the numbers `rng::binomial` and `rng::poisson` would
-/// draw, without an integer power or an `exp` for each.
+/// The funnel's fixed probabilities of one category, each with its tables for small counts
+/// (`base::tables`): a small count's draw is one uniform and a guided look-up of the law's
+/// stored distribution function, a large one `rng::binomial`'s or `rng::poisson`'s.
 #[derive(Clone, Debug)]
 struct CategoryDraws {
     /// By landing: paying (`p_pay` times the landing's premium), repeating, surviving the jump.
-    pay: [rng::BinomialTable; 2],
-    repeat: [rng::BinomialTable; 2],
-    keep: [rng::BinomialTable; 2],
-    android: rng::BinomialTable,
-    ad_keep: rng::BinomialTable,
-    ad_views: rng::PoissonTable,
+    pay: [tables::BinomialTable; 2],
+    repeat: [tables::BinomialTable; 2],
+    keep: [tables::BinomialTable; 2],
+    android: tables::BinomialTable,
+    ad_keep: tables::BinomialTable,
+    ad_views: tables::PoissonTable,
     /// The price list's sequential shares `w_k / (w_k + w_(k+1) + ...)` (the last price takes
     /// the rest), and refunds.
-    price: Vec<rng::BinomialTable>,
-    refund: rng::BinomialTable,
+    price: Vec<tables::BinomialTable>,
+    refund: tables::BinomialTable,
 }
 
 /// The funnel's tables for every category, built once a replication from the scenario.
@@ -148,24 +149,24 @@ impl Draws {
             .iter()
             .map(|c| {
                 let by_landing = |f: &dyn Fn((f64, f64, f64)) -> f64| {
-                    landings.map(|l| rng::BinomialTable::new(f(landing_factors(s, l))))
+                    landings.map(|l| tables::BinomialTable::new(f(landing_factors(s, l))))
                 };
                 // The same float operations, in the same order, as the draws made them before.
                 let mut wleft: f64 = c.price_weights.iter().sum();
                 let mut price = Vec::new();
                 for w in &c.price_weights {
-                    price.push(rng::BinomialTable::new(w / wleft));
+                    price.push(tables::BinomialTable::new(w / wleft));
                     wleft -= w;
                 }
                 CategoryDraws {
                     pay: by_landing(&|(pay_f, _, _)| (c.p_pay * pay_f).min(1.0)),
                     repeat: by_landing(&|(_, rep_f, _)| (c.p_repeat * rep_f).min(1.0)),
                     keep: by_landing(&|(_, _, keep)| keep),
-                    android: rng::BinomialTable::new(s.platform.android_share),
-                    ad_keep: rng::BinomialTable::new(c.ad_keep),
-                    ad_views: rng::PoissonTable::new(c.ad_views_per_day),
+                    android: tables::BinomialTable::new(s.platform.android_share),
+                    ad_keep: tables::BinomialTable::new(c.ad_keep),
+                    ad_views: tables::PoissonTable::new(c.ad_views_per_day),
                     price,
-                    refund: rng::BinomialTable::new(c.refund),
+                    refund: tables::BinomialTable::new(c.refund),
                 }
             })
             .collect();
