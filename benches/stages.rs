@@ -7,7 +7,7 @@
 //! items, so the figures are per-core costs; divide by the item counts printed first for the cost
 //! of one creator, clip, cohort or revenue event.
 
-use cpsim::base::rng;
+use cpsim::base::rng::{self, Kind};
 use cpsim::model::audience;
 use cpsim::model::feed::{self, Clip};
 use cpsim::model::funnel::{self, Cohort, Revenue};
@@ -92,9 +92,16 @@ fn state() -> &'static State {
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         let draws = funnel::Draws::new(s);
         // The day's revenue events in the order the day books them: cohorts, then clips.
-        let mut revenue: Vec<Revenue> =
-            cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, &draws, co, seed, DAY)).collect();
-        revenue.extend(served.iter().map(|c| funnel::convert_clip(s, &draws, c, seed, DAY).revenue));
+        let mut revenue: Vec<Revenue> = cohorts
+            .clone()
+            .iter_mut()
+            .filter_map(|co| funnel::cohort_day(s, &draws, co, rng::Streams::new(seed, Kind::Cohort), DAY))
+            .collect();
+        revenue.extend(
+            served
+                .iter()
+                .map(|c| funnel::convert_clip(s, &draws, c, rng::Streams::new(seed, Kind::Funnel), DAY).revenue),
+        );
         eprintln!(
             "state on day {DAY}: {} creators, {} plans, {} live clips, {} cohorts, {} revenue events",
             world.creators.len(),
@@ -162,7 +169,10 @@ fn feed_age(b: Bencher) {
 fn funnel_convert(b: Bencher) {
     let st = state();
     b.bench_local(|| {
-        st.served.iter().map(|c| funnel::convert_clip(st.s, &st.draws, c, st.seed, DAY).opens).sum::<u64>()
+        st.served
+            .iter()
+            .map(|c| funnel::convert_clip(st.s, &st.draws, c, rng::Streams::new(st.seed, Kind::Funnel), DAY).opens)
+            .sum::<u64>()
     });
 }
 
@@ -171,7 +181,10 @@ fn funnel_convert(b: Bencher) {
 fn funnel_cohorts(b: Bencher) {
     let st = state();
     b.with_inputs(|| st.cohorts.clone()).bench_local_values(|mut cohorts| {
-        let n = cohorts.iter_mut().filter_map(|co| funnel::cohort_day(st.s, &st.draws, co, st.seed, DAY)).count();
+        let n = cohorts
+            .iter_mut()
+            .filter_map(|co| funnel::cohort_day(st.s, &st.draws, co, rng::Streams::new(st.seed, Kind::Cohort), DAY))
+            .count();
         (cohorts, n)
     });
 }

@@ -62,10 +62,28 @@ pub fn particle_seed(seed: u64, generation: u32, index: u32) -> u64 {
 /// The stream of one entity on one day of one replication.
 #[inline]
 pub fn stream(rep_seed: u64, kind: Kind, entity: u64, day: u32) -> Stream {
-    let a = mix(rep_seed ^ mix(kind as u64));
-    let b = mix(a ^ entity.wrapping_mul(0xA24B_AED4_963E_E407));
-    let c = mix(b ^ (day as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25));
-    Pcg64Mcg::new(((c as u128) << 64) | mix(c ^ 1) as u128)
+    Streams::new(rep_seed, kind).of(entity, day)
+}
+
+/// The streams of one kind in one replication: the part of their names that is the same for
+/// every entity and day, mixed once. A loop that opens a stream for each of millions of clips
+/// or cohorts then mixes three times a stream rather than five (the same streams as [`stream`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Streams(u64);
+
+impl Streams {
+    #[inline]
+    pub fn new(rep_seed: u64, kind: Kind) -> Streams {
+        Streams(mix(rep_seed ^ mix(kind as u64)))
+    }
+
+    /// The stream of `entity` on `day`.
+    #[inline]
+    pub fn of(self, entity: u64, day: u32) -> Stream {
+        let b = mix(self.0 ^ entity.wrapping_mul(0xA24B_AED4_963E_E407));
+        let c = mix(b ^ (day as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25));
+        Pcg64Mcg::new(((c as u128) << 64) | mix(c ^ 1) as u128)
+    }
 }
 
 /// Binomial(n, p) that accepts any p (clamped to [0, 1]) and n = 0.

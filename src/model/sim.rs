@@ -246,6 +246,8 @@ impl<'s> World<'s> {
         // Held apart from the world while the day books (which borrows the world mutably).
         let held = std::mem::take(&mut self.draws);
         let draws = &held;
+        let (cohort_streams, funnel_streams) =
+            (rng::Streams::new(rep_seed, Kind::Cohort), rng::Streams::new(rep_seed, Kind::Funnel));
         for lo in (0..self.cohorts.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.cohorts.len());
             let rates = &rates;
@@ -253,7 +255,7 @@ impl<'s> World<'s> {
             // costs the ledger less than squeezing it out of the chunk on one thread.
             self.cohorts[lo..hi]
                 .par_iter_mut()
-                .map(|co| match funnel::cohort_day(s, draws, co, rep_seed, day) {
+                .map(|co| match funnel::cohort_day(s, draws, co, cohort_streams, day) {
                     Some(rev) => ledger::split_rated(s, &rev, rates, date),
                     None => Booking::nothing(co.source),
                 })
@@ -274,7 +276,7 @@ impl<'s> World<'s> {
             self.clips[lo..hi]
                 .par_iter()
                 .map(|c| {
-                    let o = funnel::convert_clip(s, draws, c, rep_seed, day);
+                    let o = funnel::convert_clip(s, draws, c, funnel_streams, day);
                     let mut b = ledger::split_rated(s, &o.revenue, rates, date);
                     (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
                     (b, o.cohort)

@@ -175,6 +175,7 @@ impl SquareView {
                 let mut scratch = Vec::with_capacity(s.square.sample_size);
                 let mut options = Vec::with_capacity(2 * s.square.sample_size);
                 let mut terms = Vec::with_capacity(creators.ncat);
+                let streams = rng::Streams::new(rep_seed, Kind::Choice);
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     if creators.active[i] {
                         attempts += self.choose(
@@ -182,7 +183,7 @@ impl SquareView {
                             creators,
                             program_clips,
                             i,
-                            rep_seed,
+                            streams,
                             day,
                             &mut scratch,
                             &mut options,
@@ -205,14 +206,14 @@ impl SquareView {
         creators: &Creators,
         program_clips: &[u32],
         i: usize,
-        rep_seed: u64,
+        streams: rng::Streams,
         day: u32,
         sample: &mut Vec<usize>,
         options: &mut Vec<(usize, FormatKind, f64)>,
         terms: &mut Vec<CategoryTerms>,
         out: &mut Vec<Choice>,
     ) -> u64 {
-        let mut r = rng::stream(rep_seed, Kind::Choice, i as u64, day);
+        let mut r = streams.of(i as u64, day);
         let attempts = rng::poisson(&mut r, creators.lambda[i] as f64);
         if attempts == 0 {
             return 0;
