@@ -55,11 +55,13 @@ pub fn reach(
     }
     // Fresh reach is shared in proportion to impressions by systematic rounding per title, so
     // the clips' fresh views add up to the title's exactly and none exceeds its impressions.
+    // The running shares are never negative, so truncation is their floor (no call to the
+    // library's `floor` per clip).
     let mut hand_out = |title: u32, imps: u64| -> u64 {
         let s = &mut share[title as usize];
-        let before = (s.1 + s.2).floor();
+        let before = (s.1 + s.2) as u64;
         s.1 += s.0 * imps as f64;
-        (((s.1 + s.2).floor() - before).max(0.0) as u64).min(imps)
+        ((s.1 + s.2) as u64).saturating_sub(before).min(imps)
     };
     for c in clips.iter_mut() {
         c.fresh = hand_out(c.title, c.imps);
