@@ -200,6 +200,10 @@ fn by_range<T>(mut v: &mut [T], parts: usize) -> Vec<(usize, &mut [T])> {
     out
 }
 
+/// Ranges of records and creators per thread: more than one, so that a thread slowed by the
+/// machine's other work, or given the busier range, leaves ranges for the other to take.
+const RANGES_PER_THREAD: usize = 4;
+
 impl Ledger {
     /// Whether to book every plan with budget left and pay every subsidy in booking order (the
     /// test switch [`Ledger::in_order_only`]; never outside tests).
@@ -238,7 +242,8 @@ impl Ledger {
         flows: &mut [Flows],
         day: u32,
     ) {
-        let parts = rayon::current_num_threads().max(1);
+        let walkers = rayon::current_num_threads().max(1);
+        let parts = walkers * RANGES_PER_THREAD;
         let date = s.date(day);
         // Programs that pay on commission or opens today, by category, in program order.
         let mut programs: Vec<Vec<usize>> = vec![Vec::new(); s.categories.len()];
@@ -254,11 +259,11 @@ impl Ledger {
         self.accrued_today.resize(creators.opens.len(), 0);
         let ncell = flows.len();
         let nplans = market.plans.len();
-        let slice = events.len().div_ceil(parts).max(1);
+        let slice = events.len().div_ceil(walkers).max(1);
         // The ranges' lengths as `by_range` cuts them.
         let record_len = records.net_fen.len().div_ceil(parts).max(1);
         let creator_len = creators.opens.len().div_ceil(parts).max(1);
-        self.scatter.resize_with(parts, Scatter::default);
+        self.scatter.resize_with(walkers, Scatter::default);
         for sc in self.scatter.iter_mut() {
             sc.clear(ncell, parts, nplans, market.titles.len(), s.subsidies.len());
         }
