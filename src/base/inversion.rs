@@ -1,6 +1,6 @@
 //! Inversion from stored distribution functions: a family of discrete laws with fixed
-//! parameters (one a count, say), each drawn from one uniform by a guided search of its
-//! cumulative probabilities, all stored back to back so that a draw touches a cache line or two.
+//! parameters (one law for each count of viewers, say), each drawn from one uniform by a guided
+//! search of its cumulative probabilities, all stored back to back in a few arrays.
 
 use rand::Rng;
 
@@ -45,10 +45,10 @@ impl Laws {
         self.laws.push(Law::default());
     }
 
-    /// Stores Poisson(lambda), and says whether it could, for `0 < lambda <= 700` (beyond, `e^-lambda` underflows): the
-    /// probabilities by the recurrence `P(k) = P(k-1) lambda / k` from `P(0) = e^-lambda`, kept up
-    /// to the first `k` past `2 lambda + 1` whose probability is below 1e-18 (the mass after it
-    /// is then below 2e-18).
+    /// Stores Poisson(lambda), and says whether it could: for `0 < lambda <= 700` (beyond,
+    /// `e^-lambda` underflows). The probabilities by the recurrence `P(k) = P(k-1) lambda / k`
+    /// from `P(0) = e^-lambda`, kept up to the first `k` past `2 lambda + 1` whose probability is
+    /// below 1e-18 (the mass after it is then below 2e-18).
     pub fn push_poisson(&mut self, lambda: f64) -> bool {
         if !(lambda > 0.0 && lambda <= 700.0) {
             return false;

@@ -68,9 +68,10 @@ fn landing_factors(s: &Scenario, l: Landing) -> (f64, f64, f64) {
     }
 }
 
-/// The funnel's fixed probabilities of one category, each with its tables for small counts
-/// (`base::tables`): a small count's draw is one uniform and a guided look-up of the law's
-/// stored distribution function, a large one `rng::binomial`'s or `rng::poisson`'s.
+/// The funnel's fixed probabilities of one category, each with its table for small counts
+/// (`base::tables`): a binomial draws the numbers `rng::binomial` would, with `P(0)` looked up
+/// rather than computed by an integer power; a Poisson of a small count is one uniform and a
+/// guided look-up of its stored distribution function.
 #[derive(Clone, Debug)]
 struct CategoryDraws {
     /// By landing: paying (`p_pay` times the landing's premium), repeating, surviving the jump.
