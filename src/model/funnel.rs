@@ -337,23 +337,11 @@ pub fn cohort_day(s: &Scenario, draws: &Draws, co: &mut Cohort, streams: rng::St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::rng::Kind;
-    use crate::base::twosample::{compare, old_binomial, Z_BOUND};
-
-    const DRAWS: usize = 1_000_000;
+    use crate::base::twosample::{agree, both, compare, old_binomial, Z_BOUND};
 
     /// The opens before issue 19: two binomials.
     fn old_opens(r: &mut rng::Stream, fresh: u64, pf: f64, repeat: u64, pr: f64) -> u64 {
         old_binomial(r, fresh, pf) + old_binomial(r, repeat, pr)
-    }
-
-    fn both(case: u64, fresh: u64, pf: f64, repeat: u64, pr: f64) -> (Vec<u64>, Vec<u64>) {
-        let mut a = rng::stream(19, Kind::Funnel, case, 0);
-        let mut b = rng::stream(19, Kind::Funnel, case, 1);
-        (
-            (0..DRAWS).map(|_| opens(&mut a, fresh, repeat, &OpenOdds::new(pf, pr))).collect(),
-            (0..DRAWS).map(|_| old_opens(&mut b, fresh, pf, repeat, pr)).collect(),
-        )
     }
 
     /// Issue 19: "any open at all?" first, then the first open and the rest, draws the sum of
@@ -380,12 +368,11 @@ mod tests {
         ];
         let mut worst = 0.0f64;
         for (i, &(nf, pf, nr, pr)) in cases.iter().enumerate() {
-            let (a, b) = both(i as u64, nf, pf, nr, pr);
-            let t = compare(&a, &b);
-            eprintln!("opens({nf}, {pf}; {nr}, {pr}): chi2 z {:.2} (df {}), mean z {:.2}", t.chi2_z, t.df, t.mean_z);
-            assert!(t.worst() < Z_BOUND, "opens({nf}, {pf}; {nr}, {pr}): {t:?}");
-            assert!(a.iter().all(|&x| x <= nf + nr));
-            worst = worst.max(t.worst());
+            let odds = OpenOdds::new(pf, pr);
+            let new = |r: &mut rng::Stream| opens(r, nf, nr, &odds);
+            let old = |r: &mut rng::Stream| old_opens(r, nf, pf, nr, pr);
+            let z = agree(&format!("opens({nf}, {pf}; {nr}, {pr})"), i as u64, new, old, nf + nr);
+            worst = worst.max(z);
         }
         eprintln!("opens: largest |z| {worst:.2}");
     }
@@ -393,10 +380,8 @@ mod tests {
     /// At these draws the test sees a 1% shift of the CTR (mean 1 open).
     #[test]
     fn opens_test_sees_a_one_percent_shift() {
-        let mut a = rng::stream(19, Kind::Funnel, 99, 0);
-        let mut b = rng::stream(19, Kind::Funnel, 99, 1);
-        let x: Vec<u64> = (0..DRAWS).map(|_| opens(&mut a, 40, 20, &OpenOdds::new(0.02 * 1.01, 0.01 * 1.01))).collect();
-        let y: Vec<u64> = (0..DRAWS).map(|_| old_opens(&mut b, 40, 0.02, 20, 0.01)).collect();
+        let odds = OpenOdds::new(0.02 * 1.01, 0.01 * 1.01);
+        let (x, y) = both(99, |r| opens(r, 40, 20, &odds), |r| old_opens(r, 40, 0.02, 20, 0.01));
         assert!(compare(&x, &y).worst() > Z_BOUND);
     }
 }
