@@ -13,7 +13,7 @@ use crate::base::rng::{self, Kind};
 use crate::model::audience::{self, Paid};
 use crate::model::burn_in::{self, Opening};
 use crate::model::counts::EpisodeCounts;
-use crate::model::feed::{self, Clip, Records};
+use crate::model::feed::{self, Clip, Expired, Records};
 use crate::model::funnel::{self, Cohort, Source, NONE};
 use crate::model::ledger::{self, cell, Booking, Ledger};
 use crate::model::metrics::{Detail, Flow, Flows, RepResult};
@@ -40,7 +40,7 @@ pub struct World<'s> {
     pub creators: Creators,
     pub market: Market,
     clips: Vec<Clip>,
-    expired: Vec<(u32, u16)>,
+    expired: Vec<Expired>,
     records: Records,
     /// Live payer and viewer cohorts by the day they began, oldest first (the order the ledger
     /// books them in): compacted in place each night and extended by the day's new cohorts, so
@@ -52,8 +52,8 @@ pub struct World<'s> {
     /// The funnel's fixed probabilities with their tables.
     draws: funnel::Draws,
     stats: SquareStats,
-    /// `learn_due[t]`: record slots whose creators learn on day t.
-    learn_due: Vec<Vec<u32>>,
+    /// `learn_due[t]`: the clips whose creators learn on day t.
+    learn_due: Vec<Vec<Expired>>,
     /// `program_clips[i * nprog + k]`: creator i's clips in per-clip subsidy program k.
     program_clips: Vec<u32>,
     next_clip: u64,
@@ -326,11 +326,11 @@ impl<'s> World<'s> {
         // 10: clips escalate, decay and expire; their creators learn once the window closes.
         self.expired.clear();
         feed::age(s, &mut self.clips, &mut self.expired, self.rep_seed, day);
-        for &(record, category) in &self.expired {
-            let due = day + s.categories[category as usize].window_days;
+        for &e in &self.expired {
+            let due = day + s.categories[e.category as usize].window_days;
             match self.learn_due.get_mut(due as usize) {
-                Some(q) => q.push(record),
-                None => self.records.close(record),
+                Some(q) => q.push(e),
+                None => self.records.close(e.record),
             }
         }
         self.stages.lap("feed age");
@@ -400,7 +400,7 @@ impl<'s> World<'s> {
         self.creators.clips[i] += 1;
         self.episode.clips_by_format[ch.format as usize] += 1;
         let q_title = self.market.titles[title as usize].quality;
-        let record = self.records.open(ch.creator, category);
+        let record = self.records.open();
         let own = self.market.titles[title as usize].own;
         if let Some(k) = own::overlay_cell(s, own) {
             flows[k].add(Flow::Clips, 1);
@@ -492,15 +492,14 @@ impl<'s> World<'s> {
         let mut sum = vec![0.0; nc];
         let mut opens = vec![0.0; nc];
         let mut n = vec![0u32; nc];
-        for slot in std::mem::take(&mut self.learn_due[day as usize]) {
-            let k = slot as usize;
-            let (creator, cat) = (self.records.creator[k], self.records.category[k] as usize);
+        for e in std::mem::take(&mut self.learn_due[day as usize]) {
+            let (k, cat) = (e.record as usize, e.category as usize);
             let observed = self.records.net_fen[k] as f64 / 100.0;
-            self.creators.learn(creator, cat, observed, s.creators.learning_rate);
+            self.creators.learn(e.creator, cat, observed, s.creators.learning_rate);
             sum[cat] += observed;
             opens[cat] += self.records.opens[k] as f64;
             n[cat] += 1;
-            self.records.close(slot);
+            self.records.close(e.record);
         }
         // The square's category means follow the day's observations with the creators' own
         // learning rate, so a market that dries up shows it in the priors too.
