@@ -70,6 +70,7 @@ struct State {
     /// The day's clips after the feed has served them, and their impressions by title.
     served: Vec<Clip>,
     imps_by_title: Vec<u64>,
+    by_piece: Vec<Vec<u64>>,
     revenue: Vec<Revenue>,
     cohorts: Vec<Cohort>,
     draws: funnel::Draws,
@@ -86,9 +87,20 @@ fn state() -> &'static State {
         }
         let mut served = world.clips().to_vec();
         let mut imps_by_title = vec![0; world.market.titles.len()];
-        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), &mut imps_by_title);
+        let mut by_piece = Vec::new();
+        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), &mut imps_by_title, &mut by_piece);
         let mut titles = world.market.titles.clone();
-        audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut imps_by_title.clone(), &mut Vec::new());
+        let (mut before, mut shares) = (by_piece.clone(), Vec::new());
+        audience::reach(
+            &mut titles,
+            &mut served,
+            &mut [],
+            seed,
+            DAY,
+            &mut imps_by_title.clone(),
+            &mut before,
+            &mut shares,
+        );
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         let draws = funnel::Draws::new(s);
         // The day's revenue events in the order the day books them: cohorts, then clips.
@@ -108,7 +120,7 @@ fn state() -> &'static State {
             cohorts.len(),
             revenue.len()
         );
-        State { s, world, seed, served, imps_by_title, revenue, cohorts, draws }
+        State { s, world, seed, served, imps_by_title, by_piece, revenue, cohorts, draws }
     })
 }
 
@@ -133,10 +145,12 @@ fn plan_choice(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn feed_serve(b: Bencher) {
     let st = state();
-    let inputs = || (st.world.clips().to_vec(), vec![0.0; st.served.len()], vec![0; st.imps_by_title.len()]);
-    b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut imps_by_title)| {
-        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, &mut imps_by_title));
-        (clips, demand, imps_by_title)
+    let inputs = || {
+        (st.world.clips().to_vec(), vec![0.0; st.served.len()], vec![0; st.imps_by_title.len()], st.by_piece.clone())
+    };
+    b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut imps_by_title, mut by_piece)| {
+        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, &mut imps_by_title, &mut by_piece));
+        (clips, demand, imps_by_title, by_piece)
     });
 }
 
@@ -144,12 +158,23 @@ fn feed_serve(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn audience_reach(b: Bencher) {
     let st = state();
-    b.with_inputs(|| (st.world.market.titles.clone(), st.served.clone(), st.imps_by_title.clone())).bench_local_values(
-        |(mut titles, mut clips, mut imps_by_title)| {
-            audience::reach(&mut titles, &mut clips, &mut [], st.seed, DAY, &mut imps_by_title, &mut Vec::new());
-            (titles, clips)
-        },
-    );
+    let inputs = || (st.world.market.titles.clone(), st.served.clone(), st.imps_by_title.clone(), st.by_piece.clone());
+    b.with_inputs(inputs).bench_local_values(|(mut titles, mut clips, mut imps_by_title, mut by_piece)| {
+        pool1(|| {
+            let mut shares = Vec::new();
+            audience::reach(
+                &mut titles,
+                &mut clips,
+                &mut [],
+                st.seed,
+                DAY,
+                &mut imps_by_title,
+                &mut by_piece,
+                &mut shares,
+            );
+        });
+        (titles, clips)
+    });
 }
 
 /// Step 10: engagements, escalation, decay and expiry of every live clip.

@@ -69,7 +69,8 @@ pub struct World<'s> {
     // Scratch buffers reused across days.
     imps_by_title: Vec<u64>,
     demand: Vec<f64>,
-    title_share: Vec<(f64, f64, f64)>,
+    imps_by_piece: Vec<Vec<u64>>,
+    reach_shares: Vec<audience::Share>,
     bookings: Vec<Booking>,
     new_cohorts: Vec<Option<Cohort>>,
     /// Wall time by stage (`CPSIM_PROFILE`).
@@ -119,7 +120,8 @@ impl<'s> World<'s> {
             own_takers: own::Takers::new(s),
             imps_by_title: Vec::new(),
             demand: Vec::new(),
-            title_share: Vec::new(),
+            imps_by_piece: Vec::new(),
+            reach_shares: Vec::new(),
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
             stages: Stages::default(),
@@ -220,7 +222,15 @@ impl<'s> World<'s> {
         self.clip_days += self.clips.len() as u64;
         self.imps_by_title.clear();
         self.imps_by_title.resize(self.market.titles.len(), 0);
-        feed::serve(s, &mut self.clips, self.rep_seed, day, &mut self.demand, &mut self.imps_by_title);
+        feed::serve(
+            s,
+            &mut self.clips,
+            self.rep_seed,
+            day,
+            &mut self.demand,
+            &mut self.imps_by_title,
+            &mut self.imps_by_piece,
+        );
         self.stages.lap("feed serve");
         let mut paid = self.buy_traffic(&mut flows, day);
         // 6: audience.
@@ -231,7 +241,8 @@ impl<'s> World<'s> {
             self.rep_seed,
             day,
             &mut self.imps_by_title,
-            &mut self.title_share,
+            &mut self.imps_by_piece,
+            &mut self.reach_shares,
         );
         self.stages.lap("audience reach");
         // 7-8: funnel and ledger. Cohorts of earlier days first, then today's views; the ledger
