@@ -377,9 +377,25 @@ impl Ledger {
         }
         let mut cut = Vec::new();
         if !at_risk.is_empty() {
-            at_risk.sort_unstable();
-            for (at, e) in events.iter().enumerate() {
-                if e.source.plan != NONE && at_risk.binary_search(&e.source.plan).is_ok() {
+            // The at-risk plans' events are found slice by slice in parallel (a third of a
+            // national run's runs have such a plan, and one thread walking all the events for
+            // them took 0.7 s of its 9 s of booking), then charged in booking order.
+            let mut risky = Bits::new(nplans);
+            for &p in &at_risk {
+                risky.set(p as usize);
+            }
+            let risky = &risky;
+            let found: Vec<Vec<u32>> = events
+                .par_chunks(slice)
+                .map(|sl| {
+                    let of_risky = |e: &Booking| e.source.plan != NONE && risky.get(e.source.plan as usize);
+                    (0..sl.len() as u32).filter(|&i| of_risky(&sl[i as usize])).collect()
+                })
+                .collect();
+            for (j, found) in found.iter().enumerate() {
+                for &i in found {
+                    let at = j * slice + i as usize;
+                    let e = &events[at];
                     let plan = &mut market.plans[e.source.plan as usize];
                     if let Some(commission) = charge_in_order(plan, e, day) {
                         cut.push((at, commission));
