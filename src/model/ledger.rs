@@ -35,9 +35,8 @@ pub struct Ledger {
     accrued_today: Vec<Fen>,
     accrued_cells_today: Vec<Fen>,
     earned_today: Tally,
-    /// Scratch of [`Ledger::book_all`], one per thread, and the plans' totals, kept across calls.
+    /// Scratch of [`Ledger::book_all`], one per thread, kept across calls.
     scatter: Vec<book::Scatter>,
-    plan_totals: Vec<book::PlanSum>,
     /// Books every plan with budget left and pays every subsidy in booking order, even when the
     /// budget has room for all that is asked: the reference the summed ways are tested against.
     #[cfg(test)]
@@ -250,7 +249,6 @@ impl Ledger {
             accrued_cells_today: vec![0; crate::model::own::cells(s)],
             earned_today: Tally::default(),
             scatter: Vec::new(),
-            plan_totals: Vec::new(),
             #[cfg(test)]
             in_order_only: false,
         }

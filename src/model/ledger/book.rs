@@ -349,32 +349,40 @@ impl Ledger {
             }
         });
         // 2. Plans: the run's sums where the budget has room, else the events in booking order.
-        self.plan_totals.resize(nplans, PlanSum::default());
-        let mut touched = Vec::new();
-        let mut seen = Bits::new(nplans);
-        let mut closed = Bits::new(nplans);
-        for sc in self.scatter.iter_mut() {
+        // Each plan is merged from the walkers' sums and charged on its own, so the plans are
+        // taken in parallel (one thread merging them took 0.95 s of a 25-day national run's 9 s
+        // of booking); the plans at risk come out in ascending order.
+        let scatter = &self.scatter;
+        let in_order_only = self.in_order_only();
+        let at_risk: Vec<u32> = market
+            .plans
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(1024)
+            .filter_map(|(p, plan)| {
+                let mut sum = PlanSum::default();
+                let (mut touched, mut closed) = (false, false);
+                for sc in scatter.iter().filter(|sc| sc.touched.get(p)) {
+                    touched = true;
+                    closed |= sc.closed.get(p);
+                    sum.absorb(&sc.plan_sums[p]);
+                }
+                if !touched {
+                    return None;
+                }
+                let left = plan.budget_left();
+                if left > 0 && (sum.commission > left || in_order_only) {
+                    return Some(p as u32);
+                }
+                sum.charge(plan, day, closed);
+                None
+            })
+            .collect();
+        self.scatter.par_iter_mut().for_each(|sc| {
             for &p in &sc.plans_touched {
-                if seen.set(p as usize) {
-                    touched.push(p);
-                }
-                if sc.closed.get(p as usize) {
-                    closed.set(p as usize);
-                }
-                self.plan_totals[p as usize].absorb(&std::mem::take(&mut sc.plan_sums[p as usize]));
+                sc.plan_sums[p as usize] = PlanSum::default();
             }
-        }
-        let mut at_risk = Vec::new();
-        for &p in &touched {
-            let sum = std::mem::take(&mut self.plan_totals[p as usize]);
-            let plan = &mut market.plans[p as usize];
-            let left = plan.budget_left();
-            if left > 0 && (sum.commission > left || self.in_order_only()) {
-                at_risk.push(p);
-            } else {
-                sum.charge(plan, day, closed.get(p as usize));
-            }
-        }
+        });
         let mut cut = Vec::new();
         if !at_risk.is_empty() {
             // The at-risk plans' events are found slice by slice in parallel (a third of a
