@@ -32,33 +32,21 @@ pub struct Share {
     fresh: u64,
     imps: u64,
     offset: u64,
-    /// `1 / imps`, for a first guess at each quotient, which is then corrected to the exact one
-    /// (a 64-bit division per clip made the hand-out twice as slow on one thread).
-    per_imp: f64,
 }
 
 impl Share {
     fn new(fresh: u64, imps: u64, offset: u64) -> Share {
-        Share { fresh, imps, offset, per_imp: 1.0 / imps as f64 }
+        Share { fresh, imps, offset }
     }
 
     /// `floor((fresh * before + offset) / imps)`: the fresh views handed out to the first
-    /// `before` impressions, exactly.
+    /// `before` impressions, exactly (in 64 bits where the product fits).
     #[inline]
     fn upto(&self, before: u64) -> u64 {
-        let Some(x) = self.fresh.checked_mul(before).and_then(|p| p.checked_add(self.offset)) else {
-            return ((self.fresh as u128 * before as u128 + self.offset as u128) / self.imps as u128) as u64;
-        };
-        // The guess is within a few units of the quotient (the float's relative error is about
-        // 1e-16 and the quotient is at most `fresh`); the two loops make it exact.
-        let mut q = (x as f64 * self.per_imp) as u64;
-        while q > 0 && q * self.imps > x {
-            q -= 1;
+        match self.fresh.checked_mul(before).and_then(|p| p.checked_add(self.offset)) {
+            Some(x) => x / self.imps,
+            None => ((self.fresh as u128 * before as u128 + self.offset as u128) / self.imps as u128) as u64,
         }
-        while (q + 1) * self.imps <= x {
-            q += 1;
-        }
-        q
     }
 
     /// The fresh views of a source with `imps` impressions after `before` of the title's, and
