@@ -115,7 +115,6 @@ pub const PIECE: usize = 1 << 16;
 /// and `by_piece` the same sums for each [`PIECE`] of the clips: the audience step's input, summed
 /// here because every pass over millions of clips costs memory traffic that a second thread does
 /// not speed up.
-#[allow(clippy::too_many_arguments)]
 pub fn serve(
     s: &Scenario,
     clips: &mut [Clip],
@@ -206,8 +205,9 @@ pub fn serve(
 }
 
 /// Step 10 of the day: engagements, escalation one tier at most, decay, and expiry. Expired
-/// clips leave the vector, keeping the order of the rest, and their (record, category) pairs go
-/// to `expired` (all the day needs of them: copying whole clips out cost a sequential pass).
+/// clips leave the vector, keeping the order of the rest, and their records, creators and
+/// categories go to `expired` (all the day needs of them: copying whole clips out cost a
+/// sequential pass).
 pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Expired>, rep_seed: u64, day: u32) {
     let f = &s.feed;
     let supply_next = supply(s, day + 1);

@@ -19,11 +19,9 @@ use rayon::prelude::*;
 pub(super) struct Scatter {
     flows: Vec<Flows>,
     accrued_cells: Vec<Fen>,
-    /// Sums by plan (all zero between runs), the plans touched, in first-touch order, with a
-    /// bit a plan to tell a first touch, and a bit for the plans some commission of which was cut
-    /// because the budget had nothing left.
+    /// Sums by plan (all zero between runs), with a bit for each plan touched, and a bit for the
+    /// plans some commission of which was cut because the budget had nothing left.
     plan_sums: Vec<PlanSum>,
-    plans_touched: Vec<u32>,
     touched: Bits,
     closed: Bits,
     /// `records[k]`: (slot, net, opens) to add in record range k.
@@ -58,7 +56,6 @@ impl Scatter {
         self.accrued_cells.clear();
         self.accrued_cells.resize(ncell, 0);
         self.plan_sums.resize(nplans, PlanSum::default());
-        self.plans_touched.clear();
         self.touched.reset(nplans);
         self.closed.reset(nplans);
         self.records.resize_with(parts, Vec::new);
@@ -289,9 +286,7 @@ impl Ledger {
                 }
                 let p = e.source.plan;
                 if p != NONE && (e.money || e.opens != 0) {
-                    if sc.touched.set(p as usize) {
-                        sc.plans_touched.push(p);
-                    }
+                    sc.touched.set(p as usize);
                     let sum = &mut sc.plan_sums[p as usize];
                     sum.opens += e.opens;
                     if e.money {
@@ -379,8 +374,8 @@ impl Ledger {
             })
             .collect();
         self.scatter.par_iter_mut().for_each(|sc| {
-            for &p in &sc.plans_touched {
-                sc.plan_sums[p as usize] = PlanSum::default();
+            for p in (0..nplans).filter(|&p| sc.touched.get(p)) {
+                sc.plan_sums[p] = PlanSum::default();
             }
         });
         let mut cut = Vec::new();
