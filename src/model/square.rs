@@ -46,18 +46,25 @@ pub struct SquareView {
     per_clip: Vec<(usize, Vec<bool>, f64, u32)>,
 }
 
-/// A plan as the choice reads it: its category, commission rate, and `epc_weight * EPC`, the part
-/// of its expected take that does not depend on the creator.
+/// A plan as the choice reads it: its category, commission rate, and `epc_weight * EPC / tau`,
+/// the part of its utility that does not depend on the creator.
 #[derive(Clone, Copy, Debug)]
 struct Packed {
     category: u16,
     rate: f64,
-    epc_term: f64,
+    epc_u: f64,
 }
 
-/// Per category, once per choosing creator: learned revenue, ln affinity, and the per-clip
-/// bonuses the creator can still earn there.
-type CategoryTerms = (f64, f64, f64);
+/// Per category and format, once per choosing creator: an option's utility is
+/// `rate * per_rate + plan's epc_u + fixed` (see [`SquareView::choose`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct Terms {
+    per_rate: f64,
+    fixed: f64,
+}
+
+/// [`Terms`] of one category, for video and for image-text.
+type CategoryTerms = [Terms; 2];
 
 /// The guide table of [`SquareView::guide`]: twice as many buckets as positions.
 fn guide_table(cum_weight: &[f64]) -> Vec<u32> {
@@ -120,7 +127,7 @@ impl SquareView {
             };
             total += w;
             v.plans.push(id as u32);
-            v.packed.push(Packed { category: p.category, rate, epc_term: sq.epc_weight * epc });
+            v.packed.push(Packed { category: p.category, rate, epc_u: sq.epc_weight * epc / sq.temperature_rmb });
             v.cum_weight.push(total);
         }
         (v.guide, v.total) = index_weights(&mut v.cum_weight);
@@ -223,8 +230,13 @@ impl SquareView {
         let tau = sq.temperature_rmb;
         let outside = creators.reservation_rmb[i] as f64 / tau;
         let nprog = s.subsidies.len();
-        // What depends on the creator and the category but not on the plan, once per creator
-        // rather than once per sampled plan (the same numbers, so the same choices).
+        // An option's utility is `e / tau + ln affinity`, with its expected take in RMB
+        //   e = (1 - epc_weight) own + epc_weight EPC + topup own + flat + per_clip - cost,
+        //   own = rate * learned * reach:
+        // linear in the plan's rate, with coefficients that depend on the creator, the category and
+        // the format but not on the plan, so they are found once per creator rather than once per
+        // sampled plan. (The same utility in another order of operations: it can differ from the
+        // one term at a time in the last bits only.)
         terms.clear();
         for c in 0..nc {
             let mut per_clip = 0.0;
@@ -233,7 +245,16 @@ impl SquareView {
                     per_clip += bonus;
                 }
             }
-            terms.push((creators.learned_rmb[i * nc + c] as f64, creators.ln_affinity[i * nc + c] as f64, per_clip));
+            let learned = creators.learned_rmb[i * nc + c] as f64;
+            let ln_a = creators.ln_affinity[i * nc + c] as f64;
+            let share = (1.0 - sq.epc_weight) + self.subsidy_topup[c];
+            terms.push([FormatKind::Video, FormatKind::ImageText].map(|f| {
+                let fm = &s.formats[f as usize];
+                Terms {
+                    per_rate: learned * fm.reach * share / tau,
+                    fixed: (self.subsidy_flat_rmb[c] + per_clip - fm.cost_rmb) / tau + ln_a,
+                }
+            }));
         }
         let formats: &[FormatKind] = if self.image_text_allowed && creators.image_text[i] {
             &[FormatKind::Video, FormatKind::ImageText]
@@ -246,18 +267,10 @@ impl SquareView {
             let mut best = outside;
             for &j in sample.iter() {
                 let p = self.packed[j];
-                let c = p.category as usize;
-                let (learned, ln_a, per_clip) = terms[c];
+                let t = &terms[p.category as usize];
                 for &f in formats {
-                    let fm = &s.formats[f as usize];
-                    let own = p.rate * learned * fm.reach;
-                    let e = (1.0 - sq.epc_weight) * own
-                        + p.epc_term
-                        + self.subsidy_topup[c] * own
-                        + self.subsidy_flat_rmb[c]
-                        + per_clip
-                        - fm.cost_rmb;
-                    let u = e / tau + ln_a;
+                    let Terms { per_rate, fixed } = t[f as usize];
+                    let u = p.rate * per_rate + p.epc_u + fixed;
                     best = best.max(u);
                     options.push((j, f, u));
                 }
