@@ -67,9 +67,8 @@ struct State {
     s: &'static Scenario,
     world: World<'static>,
     seed: u64,
-    /// The day's clips after the feed has served them, and their impressions by title.
+    /// The day's clips after the feed has served them, and their impressions by title and piece.
     served: Vec<Clip>,
-    imps_by_title: Vec<u64>,
     by_piece: Vec<Vec<u64>>,
     revenue: Vec<Revenue>,
     cohorts: Vec<Cohort>,
@@ -86,21 +85,11 @@ fn state() -> &'static State {
             world.step(day);
         }
         let mut served = world.clips().to_vec();
-        let mut imps_by_title = vec![0; world.market.titles.len()];
         let mut by_piece = Vec::new();
-        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), &mut imps_by_title, &mut by_piece);
+        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), world.market.titles.len(), &mut by_piece);
         let mut titles = world.market.titles.clone();
         let (mut before, mut shares) = (by_piece.clone(), Vec::new());
-        audience::reach(
-            &mut titles,
-            &mut served,
-            &mut [],
-            seed,
-            DAY,
-            &mut imps_by_title.clone(),
-            &mut before,
-            &mut shares,
-        );
+        audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut before, &mut shares);
         let cohorts: Vec<Cohort> = world.cohorts().cloned().collect();
         let draws = funnel::Draws::new(s);
         // The day's revenue events in the order the day books them: cohorts, then clips.
@@ -120,7 +109,7 @@ fn state() -> &'static State {
             cohorts.len(),
             revenue.len()
         );
-        State { s, world, seed, served, imps_by_title, by_piece, revenue, cohorts, draws }
+        State { s, world, seed, served, by_piece, revenue, cohorts, draws }
     })
 }
 
@@ -145,12 +134,11 @@ fn plan_choice(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn feed_serve(b: Bencher) {
     let st = state();
-    let inputs = || {
-        (st.world.clips().to_vec(), vec![0.0; st.served.len()], vec![0; st.imps_by_title.len()], st.by_piece.clone())
-    };
-    b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut imps_by_title, mut by_piece)| {
-        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, &mut imps_by_title, &mut by_piece));
-        (clips, demand, imps_by_title, by_piece)
+    let nt = st.world.market.titles.len();
+    let inputs = || (st.world.clips().to_vec(), vec![0.0; st.served.len()], st.by_piece.clone());
+    b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut by_piece)| {
+        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, nt, &mut by_piece));
+        (clips, demand, by_piece)
     });
 }
 
@@ -158,20 +146,11 @@ fn feed_serve(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn audience_reach(b: Bencher) {
     let st = state();
-    let inputs = || (st.world.market.titles.clone(), st.served.clone(), st.imps_by_title.clone(), st.by_piece.clone());
-    b.with_inputs(inputs).bench_local_values(|(mut titles, mut clips, mut imps_by_title, mut by_piece)| {
+    let inputs = || (st.world.market.titles.clone(), st.served.clone(), st.by_piece.clone());
+    b.with_inputs(inputs).bench_local_values(|(mut titles, mut clips, mut by_piece)| {
         pool1(|| {
             let mut shares = Vec::new();
-            audience::reach(
-                &mut titles,
-                &mut clips,
-                &mut [],
-                st.seed,
-                DAY,
-                &mut imps_by_title,
-                &mut by_piece,
-                &mut shares,
-            );
+            audience::reach(&mut titles, &mut clips, &mut [], st.seed, DAY, &mut by_piece, &mut shares);
         });
         (titles, clips)
     });

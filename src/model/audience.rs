@@ -65,25 +65,34 @@ impl Share {
     }
 }
 
-/// Step 6 of the day. `imps_by_title` holds the clips' impressions by title, and `by_piece` the
-/// same for each [`PIECE`] of the clips (from [`crate::model::feed::serve`], and turned here into
-/// the counts before each piece); the paid views are added here. `shares` is scratch.
-#[allow(clippy::too_many_arguments)]
+/// Step 6 of the day. `by_piece` holds the clips' impressions by title for each [`PIECE`] of the
+/// clips (from [`crate::model::feed::serve`]) and is turned here into the counts before each
+/// piece. `shares` is scratch.
 pub fn reach(
     titles: &mut [Title],
     clips: &mut [Clip],
     paid: &mut [Paid],
     rep_seed: u64,
     day: u32,
-    imps_by_title: &mut [u64],
     by_piece: &mut [Vec<u64>],
     shares: &mut Vec<Share>,
 ) -> u64 {
+    let nt = titles.len();
+    // `run` ends as the clips' impressions by title; then the paid views follow them.
+    let mut run = vec![0u64; nt];
+    for table in by_piece.iter_mut() {
+        for (r, x) in run.iter_mut().zip(table.iter_mut()) {
+            let n = *x;
+            *x = *r;
+            *r += n;
+        }
+    }
+    let mut imps_by_title = run.clone();
     for p in paid.iter() {
         imps_by_title[p.title as usize] += p.imps;
     }
     shares.clear();
-    shares.resize(titles.len(), Share::default());
+    shares.resize(nt, Share::default());
     let mut total_fresh = 0;
     for (k, t) in titles.iter_mut().enumerate() {
         let i = imps_by_title[k];
@@ -102,15 +111,6 @@ pub fn reach(
     // paid views hold exactly `f`, none more than its impressions, each its share `f imps / I`
     // in expectation. Integers, so each piece of the clips starts from the counts before it,
     // summed by the feed, and the pieces run in parallel.
-    let nt = titles.len();
-    let mut run = vec![0u64; nt];
-    for table in by_piece.iter_mut() {
-        for (r, x) in run.iter_mut().zip(table.iter_mut()) {
-            let n = *x;
-            *x = *r;
-            *r += n;
-        }
-    }
     let shares: &[Share] = shares;
     clips.par_chunks_mut(PIECE).zip(by_piece.par_iter_mut()).for_each(|(cs, table)| {
         for c in cs {
@@ -242,14 +242,12 @@ mod tests {
                 expired: false,
             })
             .collect();
-        let mut imps_by_title = vec![0; ntitles as usize];
         let mut by_piece = vec![vec![0; ntitles as usize]; clips.len().div_ceil(PIECE)];
         for (k, c) in clips.iter().enumerate() {
-            imps_by_title[c.title as usize] += c.imps;
             by_piece[k / PIECE][c.title as usize] += c.imps;
         }
         let mut shares = Vec::new();
-        let fresh = reach(&mut titles, &mut clips, &mut [], 9, 3, &mut imps_by_title, &mut by_piece, &mut shares);
+        let fresh = reach(&mut titles, &mut clips, &mut [], 9, 3, &mut by_piece, &mut shares);
         assert!(fresh > 0);
         let mut before = vec![0; ntitles as usize];
         for (k, c) in clips.iter().enumerate() {

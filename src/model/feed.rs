@@ -111,8 +111,8 @@ pub const PIECE: usize = 1 << 16;
 
 /// Step 5 of the day: demand of every live clip, crowding, and integer impressions whose sum
 /// never exceeds the supply. Returns the total demand. `demand` is scratch, one number a clip;
-/// `imps_by_title` (sized to the titles, zero) receives the clips' impressions summed by title,
-/// and `by_piece` the same sums for each [`PIECE`] of the clips: the audience step's input, summed
+/// `by_piece` receives the clips' impressions summed by title (`ntitles` of them) for each
+/// [`PIECE`] of the clips: the audience step's input, summed
 /// here because every pass over millions of clips costs memory traffic that a second thread does
 /// not speed up.
 pub fn serve(
@@ -121,7 +121,7 @@ pub fn serve(
     rep_seed: u64,
     day: u32,
     demand: &mut Vec<f64>,
-    imps_by_title: &mut [u64],
+    ntitles: usize,
     by_piece: &mut Vec<Vec<u64>>,
 ) -> f64 {
     let supply = supply(s, day);
@@ -182,7 +182,7 @@ pub fn serve(
     // The sums are never negative, so truncation is their floor: no call to the library's
     // `floor` (outside the x86-64 baseline's instructions) per clip.
     let upto = |i: usize| ((cum[i] + u) as u64).min(cap);
-    let nt = imps_by_title.len();
+    let nt = ntitles;
     by_piece.resize_with(clips.len().div_ceil(PIECE), Vec::new);
     clips.par_chunks_mut(PIECE).zip(by_piece.par_iter_mut()).enumerate().for_each(|(k, (cs, table))| {
         table.clear();
@@ -196,11 +196,6 @@ pub fn serve(
             table[c.title as usize] += c.imps;
         }
     });
-    for table in by_piece.iter() {
-        for (sum, x) in imps_by_title.iter_mut().zip(table) {
-            *sum += x;
-        }
-    }
     total
 }
 

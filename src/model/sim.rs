@@ -67,7 +67,6 @@ pub struct World<'s> {
     own_daily: Vec<Vec<Flows>>,
     own_takers: own::Takers,
     // Scratch buffers reused across days.
-    imps_by_title: Vec<u64>,
     demand: Vec<f64>,
     imps_by_piece: Vec<Vec<u64>>,
     reach_shares: Vec<audience::Share>,
@@ -118,7 +117,6 @@ impl<'s> World<'s> {
             episode: EpisodeCounts::default(),
             own_daily: vec![Vec::with_capacity(s.days as usize); s.plans.len()],
             own_takers: own::Takers::new(s),
-            imps_by_title: Vec::new(),
             demand: Vec::new(),
             imps_by_piece: Vec::new(),
             reach_shares: Vec::new(),
@@ -220,15 +218,13 @@ impl<'s> World<'s> {
         self.stages.lap("posting");
         // 5: feed.
         self.clip_days += self.clips.len() as u64;
-        self.imps_by_title.clear();
-        self.imps_by_title.resize(self.market.titles.len(), 0);
         feed::serve(
             s,
             &mut self.clips,
             self.rep_seed,
             day,
             &mut self.demand,
-            &mut self.imps_by_title,
+            self.market.titles.len(),
             &mut self.imps_by_piece,
         );
         self.stages.lap("feed serve");
@@ -240,7 +236,6 @@ impl<'s> World<'s> {
             &mut paid,
             self.rep_seed,
             day,
-            &mut self.imps_by_title,
             &mut self.imps_by_piece,
             &mut self.reach_shares,
         );
