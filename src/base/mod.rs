@@ -2,6 +2,7 @@
 //! the day loop's stage timer. They know nothing of the market, scenarios or files.
 
 pub mod calendar;
+pub mod gather;
 pub mod inversion;
 pub mod money;
 pub mod profile;

@@ -32,7 +32,7 @@ pub struct Revenue {
 }
 
 /// A cohort of one source's first payers (for repeats) and arrivals (for ads) of one day.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Cohort {
     pub id: u64,
     pub source: Source,

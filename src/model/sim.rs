@@ -7,6 +7,7 @@
 //! after they have earned, so today's views count in the tier they were served in; and creators
 //! learn and churn on what they were paid.
 
+use crate::base::gather;
 use crate::base::money::Fen;
 use crate::base::profile::Stages;
 use crate::base::rng::{self, Kind};
@@ -22,8 +23,10 @@ use crate::model::own;
 use crate::model::population::{concentration, Creators};
 use crate::model::prior::prior_revenue_rmb;
 use crate::model::square::{SquareStats, SquareView};
-use crate::scenario::{Landing, Scenario, SubsidyForm};
+use crate::scenario::{Landing, Scenario};
 use rayon::prelude::*;
+
+mod posting;
 
 /// Sources (cohorts, clips) per chunk of the funnel and the ledger. A chunk's draws run in
 /// parallel, then the ledger books the chunk in order, so memory stays bounded by the chunk (not
@@ -72,6 +75,7 @@ pub struct World<'s> {
     reach_shares: Vec<audience::Share>,
     bookings: Vec<Booking>,
     new_cohorts: Vec<Option<Cohort>>,
+    record_slots: Vec<u32>,
     /// Wall time by stage (`CPSIM_PROFILE`).
     stages: Stages,
     /// The first reported day (0 unless a burn-in runs first) and the books as they opened then.
@@ -122,6 +126,7 @@ impl<'s> World<'s> {
             reach_shares: Vec::new(),
             bookings: Vec::new(),
             new_cohorts: Vec::new(),
+            record_slots: Vec::new(),
             stages: Stages::default(),
             report_from: 0,
             opening: None,
@@ -212,9 +217,7 @@ impl<'s> World<'s> {
         let (choices, attempts) = view.choose_all(s, &self.creators, &self.program_clips, self.rep_seed, day);
         self.episode.attempts += attempts;
         self.stages.lap("plan choice");
-        for ch in choices {
-            self.post(ch, day, &mut flows);
-        }
+        self.post_all(&choices, day, &mut flows);
         self.stages.lap("posting");
         // 5: feed.
         self.clip_days += self.clips.len() as u64;
@@ -291,7 +294,7 @@ impl<'s> World<'s> {
             self.stages.lap("clips: draws, split");
             self.book(&mut bookings, &mut flows, day);
             self.stages.lap("clips: book");
-            self.cohorts.extend(new_cohorts.drain(..).flatten());
+            gather::append_somes(&mut self.cohorts, &mut new_cohorts);
             self.stages.lap("clips: new cohorts");
         }
         self.new_cohorts = new_cohorts;
@@ -392,60 +395,6 @@ impl<'s> World<'s> {
     /// Step 8 for a run of the day's split revenue, in booking order.
     fn book(&mut self, bookings: &mut [Booking], flows: &mut [Flows], day: u32) {
         self.ledger.book_all(self.s, bookings, &mut self.market, &mut self.creators, &mut self.records, flows, day);
-    }
-
-    /// A new clip on the chosen plan, with its per-clip subsidy if a program pays one.
-    fn post(&mut self, ch: crate::model::square::Choice, day: u32, flows: &mut [Flows]) {
-        let s = self.s;
-        let plan = &mut self.market.plans[ch.plan as usize];
-        plan.clips_7d[(day % 7) as usize] += 1;
-        plan.review_clips += 1;
-        plan.clips += 1;
-        let (title, category, landing) = (plan.title, plan.category, plan.landing);
-        let i = ch.creator as usize;
-        self.creators.clips[i] += 1;
-        self.episode.clips_by_format[ch.format as usize] += 1;
-        let q_title = self.market.titles[title as usize].quality;
-        let record = self.records.open();
-        let own = self.market.titles[title as usize].own;
-        if let Some(k) = own::overlay_cell(s, own) {
-            flows[k].add(Flow::Clips, 1);
-            self.own_takers.mark(own, ch.creator);
-        }
-        let f = &mut flows[cell(category, landing)];
-        f.add(Flow::Clips, 1);
-        self.clips.push(Clip {
-            id: self.next_clip,
-            record,
-            creator: ch.creator,
-            plan: ch.plan,
-            title,
-            category,
-            format: ch.format,
-            landing,
-            posted_day: day,
-            tier: 0,
-            days_in_tier: 0,
-            quality: self.creators.quality[i] * q_title * ch.noise,
-            follower_demand: (s.feed.follower_reach * self.creators.followers[i] as f64) as f32,
-            tier_imps: 0,
-            tier_engagements: 0,
-            imps: 0,
-            fresh: 0,
-            expired: false,
-        });
-        self.next_clip += 1;
-        let date = s.date(day);
-        let nprog = s.subsidies.len();
-        for (k, p) in s.subsidies.iter().enumerate() {
-            if p.form == SubsidyForm::PerClip && p.categories[category as usize] && date >= p.from && date <= p.to {
-                let n = &mut self.program_clips[i * nprog + k];
-                if *n < p.first_clips {
-                    *n += 1;
-                    self.ledger.pay_subsidy(k, ch.creator, p.per_clip_fen, &mut self.creators, f);
-                }
-            }
-        }
     }
 
     /// Paid traffic of the day (MODEL.md sec. 10): a fixed daily spend per promoting title of the
