@@ -86,7 +86,16 @@ fn state() -> &'static State {
         }
         let mut served = world.clips().to_vec();
         let mut by_piece = Vec::new();
-        feed::serve(s, &mut served, seed, DAY, &mut Vec::new(), world.market.titles.len(), &mut by_piece);
+        feed::serve(
+            s,
+            &mut served,
+            &world.creators.followers,
+            seed,
+            DAY,
+            &mut Vec::new(),
+            world.market.titles.len(),
+            &mut by_piece,
+        );
         let mut titles = world.market.titles.clone();
         let (mut before, mut shares) = (by_piece.clone(), Vec::new());
         audience::reach(&mut titles, &mut served, &mut [], seed, DAY, &mut before, &mut shares);
@@ -137,7 +146,9 @@ fn feed_serve(b: Bencher) {
     let nt = st.world.market.titles.len();
     let inputs = || (st.world.clips().to_vec(), vec![0.0; st.served.len()], st.by_piece.clone());
     b.with_inputs(inputs).bench_local_values(|(mut clips, mut demand, mut by_piece)| {
-        pool1(|| feed::serve(st.s, &mut clips, st.seed, DAY, &mut demand, nt, &mut by_piece));
+        pool1(|| {
+            feed::serve(st.s, &mut clips, &st.world.creators.followers, st.seed, DAY, &mut demand, nt, &mut by_piece)
+        });
         (clips, demand, by_piece)
     });
 }

@@ -275,6 +275,12 @@ fn bad_negative_count() {
     bad_case("negative_count", &["line 5, column 9: `creators.count`", "got -5"]);
 }
 
+/// A supply within its own range that grows past what the feed counts in 32 bits.
+#[test]
+fn bad_supply_past_32_bits() {
+    bad_case("supply_32_bits", &["line 6, column 15: `platform.feed_supply`", "4294967295", "by day 365"]);
+}
+
 #[test]
 fn bad_nan_float() {
     bad_case("nan_float", &["line 5, column 9: `feed.decay`", "finite"]);
@@ -368,6 +374,7 @@ fn every_bad_fixture_is_tested() {
         "date_as_string",
         "bad_enum",
         "commission_order",
+        "supply_32_bits",
         "plan_days_order",
         "subsidy_dates",
         "subsidy_category",

@@ -23,7 +23,8 @@ burn_in_days = 0
 replications = 40
 seed = {seed}
 [platform]
-feed_supply = 1e11
+# Far more than the clips ask (about 1e6 a day), and within the 32 bits of a day's count.
+feed_supply = 4e9
 [feed]
 tier_quotas = [1000]
 thresholds = []

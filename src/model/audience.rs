@@ -114,7 +114,7 @@ pub fn reach(
     let shares: &[Share] = shares;
     clips.par_chunks_mut(PIECE).zip(by_piece.par_iter_mut()).for_each(|(cs, table)| {
         for c in cs {
-            c.fresh = shares[c.title as usize].hand_out(&mut table[c.title as usize], c.imps);
+            c.fresh = shares[c.title as usize].hand_out(&mut table[c.title as usize], c.imps as u64) as u32;
         }
     });
     for p in paid.iter_mut() {
@@ -234,7 +234,6 @@ mod tests {
                 tier: 0,
                 days_in_tier: 0,
                 quality: 1.0,
-                follower_demand: 0.0,
                 tier_imps: 0,
                 tier_engagements: 0,
                 imps: r.random_range(0..30),
@@ -244,7 +243,7 @@ mod tests {
             .collect();
         let mut by_piece = vec![vec![0; ntitles as usize]; clips.len().div_ceil(PIECE)];
         for (k, c) in clips.iter().enumerate() {
-            by_piece[k / PIECE][c.title as usize] += c.imps;
+            by_piece[k / PIECE][c.title as usize] += c.imps as u64;
         }
         let mut shares = Vec::new();
         let fresh = reach(&mut titles, &mut clips, &mut [], 9, 3, &mut by_piece, &mut shares);
@@ -252,9 +251,9 @@ mod tests {
         let mut before = vec![0; ntitles as usize];
         for (k, c) in clips.iter().enumerate() {
             let t = c.title as usize;
-            assert_eq!(c.fresh, shares[t].hand_out(&mut before[t], c.imps), "clip {k}");
+            assert_eq!(c.fresh as u64, shares[t].hand_out(&mut before[t], c.imps as u64), "clip {k}");
         }
-        assert_eq!(clips.iter().map(|c| c.fresh).sum::<u64>(), fresh);
+        assert_eq!(clips.iter().map(|c| c.fresh as u64).sum::<u64>(), fresh);
     }
 
     /// Under constant impressions I a day, the expected reach is R(t) = A (1 - exp(-I t / A)).

@@ -311,7 +311,7 @@ pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, streams: rng::Streams
     let mut r = streams.of(c.id, day);
     let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
     let odds = draws.odds(c.category, Some(c.format as usize));
-    convert(s, draws, src, odds, c.fresh, c.imps - c.fresh, &mut r, cohort_id)
+    convert(s, draws, src, odds, c.fresh as u64, (c.imps - c.fresh) as u64, &mut r, cohort_id)
 }
 
 /// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing

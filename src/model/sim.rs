@@ -224,6 +224,7 @@ impl<'s> World<'s> {
         feed::serve(
             s,
             &mut self.clips,
+            &self.creators.followers,
             self.rep_seed,
             day,
             &mut self.demand,
@@ -287,7 +288,7 @@ impl<'s> World<'s> {
                 .map(|c| {
                     let o = funnel::convert_clip(s, draws, c, funnel_streams, day);
                     let mut b = ledger::split_rated(s, &o.revenue, rates, date);
-                    (b.imps, b.fresh, b.opens, b.payers) = (c.imps, c.fresh, o.opens, o.payers);
+                    (b.imps, b.fresh, b.opens, b.payers) = (c.imps as u64, c.fresh as u64, o.opens, o.payers);
                     (b, o.cohort)
                 })
                 .unzip_into_vecs(&mut bookings, &mut new_cohorts);

@@ -244,7 +244,7 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
             0.0,
             BIG,
             "impressions/day",
-            "promoted-feed supply S_0 on day 0",
+            "promoted-feed supply S_0 on day 0 (with its growth, at most 4294967295 on any day)",
         ),
         feed_growth: v.num(
             "platform.feed_growth",
@@ -323,6 +323,24 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
             "commission on revenue after fees, or after refunds only",
         )],
     };
+
+    // The feed counts a clip's impressions of a day in 32 bits, so that a clip's record fits one
+    // cache line (issue 19): no day's supply may pass `u32::MAX`. The supply is monotone in the
+    // day, so the ends of the run (burn-in included) bound it.
+    let last_day = (burn_in_days + days) as f64;
+    let peak = platform.feed_supply * (1.0 + platform.feed_growth).powf(last_day / 365.0);
+    if platform.feed_supply.max(peak).floor() > u32::MAX as f64 {
+        v.bad(
+            "platform.feed_supply",
+            format!(
+                "must keep every day's supply at most {} impressions (a clip's impressions of a day are counted in \
+                 32 bits), got {} growing to {} by day {last_day}",
+                u32::MAX,
+                fmt_num(platform.feed_supply),
+                fmt_num(peak.floor()),
+            ),
+        );
+    }
 
     let w = raw.wechat.as_ref();
     let wechat = Wechat {

@@ -50,7 +50,6 @@ impl World<'_> {
         }
         let (plans, titles, creators) = (&self.market.plans, &self.market.titles, &self.creators);
         let first_id = self.next_clip;
-        let follower_reach = s.feed.follower_reach;
         self.clips.par_extend(choices.par_iter().zip(slots.par_iter()).enumerate().map(|(k, (ch, &record))| {
             let plan = &plans[ch.plan as usize];
             let i = ch.creator as usize;
@@ -67,7 +66,6 @@ impl World<'_> {
                 tier: 0,
                 days_in_tier: 0,
                 quality: creators.quality[i] * titles[plan.title as usize].quality * ch.noise,
-                follower_demand: (follower_reach * creators.followers[i] as f64) as f32,
                 tier_imps: 0,
                 tier_engagements: 0,
                 imps: 0,
