@@ -79,9 +79,9 @@ pub struct Expired {
     pub category: u16,
 }
 
-/// The day's supply of promoted impressions, `S_0 (1 + g)^(t / 365)`.
+/// The day's supply of promoted impressions ([`crate::scenario::Platform::supply`]).
 pub fn supply(s: &Scenario, day: u32) -> f64 {
-    s.platform.feed_supply * (1.0 + s.platform.feed_growth).powf(day as f64 / 365.0)
+    s.platform.supply(day)
 }
 
 /// Quota of tier `h` today, capped at `tier_cap * S_t` so one viral clip cannot take a small
@@ -200,8 +200,9 @@ pub fn serve(
         for (j, c) in cs.iter_mut().enumerate() {
             let now = upto(first + j);
             // At most the day's supply, which validation keeps within 32 bits.
-            debug_assert!(now - before <= u32::MAX as u64);
-            c.imps = now.saturating_sub(before) as u32;
+            let imps = now.saturating_sub(before);
+            debug_assert!(imps <= u32::MAX as u64);
+            c.imps = imps as u32;
             before = now;
             table[c.title as usize] += c.imps as u64;
         }

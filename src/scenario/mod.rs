@@ -137,6 +137,14 @@ pub struct Wechat {
     pub premium_repeat: f64,
 }
 
+impl Platform {
+    /// The day's supply of promoted impressions, `S_0 (1 + g)^(t / 365)`: the feed's, and the
+    /// bound validation keeps within 32 bits.
+    pub fn supply(&self, day: u32) -> f64 {
+        self.feed_supply * (1.0 + self.feed_growth).powf(day as f64 / 365.0)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Feed {
     pub tier_quotas: Vec<f64>,

@@ -327,9 +327,9 @@ pub fn validate(raw: &RawScenario, default_name: &str, rec: &mut Recorder) -> Re
     // The feed counts a clip's impressions of a day in 32 bits, so that a clip's record fits one
     // cache line (issue 19): no day's supply may pass `u32::MAX`. The supply is monotone in the
     // day, so the ends of the run (burn-in included) bound it.
-    let last_day = (burn_in_days + days) as f64;
-    let peak = platform.feed_supply * (1.0 + platform.feed_growth).powf(last_day / 365.0);
-    if platform.feed_supply.max(peak).floor() > u32::MAX as f64 {
+    let last_day = (burn_in_days + days) as u32;
+    let peak = platform.supply(last_day);
+    if platform.supply(0).max(peak).floor() > u32::MAX as f64 {
         v.bad(
             "platform.feed_supply",
             format!(
