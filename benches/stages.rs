@@ -103,12 +103,9 @@ fn state() -> &'static State {
         let draws = funnel::Draws::new(s);
         // The day's revenue events in the order the day books them: cohorts, then clips.
         let (cohort_streams, funnel_streams) =
-            (rng::Streams::new(seed, Kind::Cohort), rng::Streams::new(seed, Kind::Funnel));
-        let mut revenue: Vec<Revenue> = cohorts
-            .clone()
-            .iter_mut()
-            .filter_map(|co| funnel::cohort_day(s, &draws, co, cohort_streams, DAY))
-            .collect();
+            (rng::Streams::new(seed, Kind::Cohort).on(DAY), rng::Streams::new(seed, Kind::Funnel).on(DAY));
+        let mut revenue: Vec<Revenue> =
+            cohorts.clone().iter_mut().filter_map(|co| funnel::cohort_day(s, &draws, co, cohort_streams)).collect();
         revenue.extend(served.iter().map(|c| funnel::convert_clip(s, &draws, c, funnel_streams, DAY).revenue));
         eprintln!(
             "state on day {DAY}: {} creators, {} plans, {} live clips, {} cohorts, {} revenue events",
@@ -181,7 +178,7 @@ fn feed_age(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn funnel_convert(b: Bencher) {
     let st = state();
-    let streams = rng::Streams::new(st.seed, Kind::Funnel);
+    let streams = rng::Streams::new(st.seed, Kind::Funnel).on(DAY);
     b.bench_local(|| {
         st.served.iter().map(|c| funnel::convert_clip(st.s, &st.draws, c, streams, DAY).opens).sum::<u64>()
     });
@@ -191,9 +188,9 @@ fn funnel_convert(b: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn funnel_cohorts(b: Bencher) {
     let st = state();
-    let streams = rng::Streams::new(st.seed, Kind::Cohort);
+    let streams = rng::Streams::new(st.seed, Kind::Cohort).on(DAY);
     b.with_inputs(|| st.cohorts.clone()).bench_local_values(|mut cohorts| {
-        let n = cohorts.iter_mut().filter_map(|co| funnel::cohort_day(st.s, &st.draws, co, streams, DAY)).count();
+        let n = cohorts.iter_mut().filter_map(|co| funnel::cohort_day(st.s, &st.draws, co, streams)).count();
         (cohorts, n)
     });
 }

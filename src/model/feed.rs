@@ -219,12 +219,12 @@ pub fn age(s: &Scenario, clips: &mut Vec<Clip>, expired: &mut Vec<Expired>, rep_
     let supply_next = supply(s, day + 1);
     let top = f.tier_quotas.len() - 1;
     let powers = decay_powers(s);
-    let streams = rng::Streams::new(rep_seed, Kind::Clip);
+    let streams = rng::Streams::new(rep_seed, Kind::Clip).on(day);
     clips.par_iter_mut().for_each(|c| {
         // A clip served nothing today engages no one, and its stream would draw nothing
         // (a binomial of 0 trials takes no number): not seeding it changes no result.
         if c.imps > 0 {
-            let mut r = streams.of(c.id, day);
+            let mut r = streams.of(c.id);
             let e = (f.engagement_base * c.quality as f64).clamp(0.0, 1.0);
             c.tier_engagements += rng::binomial(&mut r, c.imps as u64, e);
         }

@@ -293,8 +293,8 @@ pub fn convert(
 }
 
 /// Step 7 for one live clip with today's impressions, from the clip's own stream of the day.
-/// `streams`: the replication's streams of kind `Funnel`.
-pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, streams: rng::Streams, day: u32) -> Outcome {
+/// `streams`: the replication's streams of kind `Funnel` on `day`.
+pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, streams: rng::DayStreams, day: u32) -> Outcome {
     let src = Source {
         creator: c.creator,
         plan: c.plan,
@@ -308,22 +308,22 @@ pub fn convert_clip(s: &Scenario, draws: &Draws, c: &Clip, streams: rng::Streams
         let revenue = Revenue { source: src, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
         return Outcome { opens: 0, payers: 0, revenue, cohort: None };
     }
-    let mut r = streams.of(c.id, day);
+    let mut r = streams.of(c.id);
     let cohort_id = (c.id << 12) | (day - c.posted_day) as u64;
     let odds = draws.odds(c.category, Some(c.format as usize));
     convert(s, draws, src, odds, c.fresh as u64, (c.imps - c.fresh) as u64, &mut r, cohort_id)
 }
 
 /// One day of a cohort: repeat payments and retained ad viewers. Returns `None` once nothing
-/// more can come of it. `streams`: the replication's streams of kind `Cohort`.
-pub fn cohort_day(s: &Scenario, draws: &Draws, co: &mut Cohort, streams: rng::Streams, day: u32) -> Option<Revenue> {
+/// more can come of it. `streams`: the replication's streams of kind `Cohort` on the day.
+pub fn cohort_day(s: &Scenario, draws: &Draws, co: &mut Cohort, streams: rng::DayStreams) -> Option<Revenue> {
     if co.days_left == 0 {
         return None;
     }
     co.days_left -= 1;
     let c = &s.categories[co.source.category as usize];
     let d = &draws.cats[co.source.category as usize];
-    let mut r = streams.of(co.id, day);
+    let mut r = streams.of(co.id);
     let mut rev = Revenue { source: co.source, paid: [0; MAX_PRICES], refunded: [0; MAX_PRICES], ad_views: 0 };
     let n = d.repeat[co.source.landing as usize].draw(&mut r, co.payers);
     payments(&mut r, c, d, n, &mut rev);

@@ -117,7 +117,7 @@ impl Creators {
     pub fn churn(&mut self, s: &Scenario, rep_seed: u64, day: u32) -> u32 {
         let c = &s.creators;
         let after_warmup = day >= c.warmup_days;
-        let churn = rng::Streams::new(rep_seed, Kind::Churn);
+        let churn = rng::Streams::new(rep_seed, Kind::Churn).on(day);
         let (lambda, reservation, trailing) = (&self.lambda, &self.reservation_rmb, &self.trailing_fen);
         // Each creator draws from its own stream, so creators can be visited in parallel.
         self.active
@@ -134,7 +134,7 @@ impl Creators {
                         h += c.churn_hazard;
                     }
                 }
-                if h > 0.0 && churn.of(i as u64, day).random::<f64>() < h {
+                if h > 0.0 && churn.of(i as u64).random::<f64>() < h {
                     *active = false;
                     return 1;
                 }

@@ -257,7 +257,7 @@ impl<'s> World<'s> {
         let held = std::mem::take(&mut self.draws);
         let draws = &held;
         let (cohort_streams, funnel_streams) =
-            (rng::Streams::new(rep_seed, Kind::Cohort), rng::Streams::new(rep_seed, Kind::Funnel));
+            (rng::Streams::new(rep_seed, Kind::Cohort).on(day), rng::Streams::new(rep_seed, Kind::Funnel).on(day));
         for lo in (0..self.cohorts.len()).step_by(CHUNK) {
             let hi = (lo + CHUNK).min(self.cohorts.len());
             let rates = &rates;
@@ -265,7 +265,7 @@ impl<'s> World<'s> {
             // costs the ledger less than squeezing it out of the chunk on one thread.
             self.cohorts[lo..hi]
                 .par_iter_mut()
-                .map(|co| match funnel::cohort_day(s, draws, co, cohort_streams, day) {
+                .map(|co| match funnel::cohort_day(s, draws, co, cohort_streams) {
                     Some(rev) => ledger::split_rated(s, &rev, rates, date),
                     None => Booking::nothing(co.source),
                 })

@@ -182,7 +182,7 @@ impl SquareView {
                 let mut scratch = Vec::with_capacity(s.square.sample_size);
                 let mut options = Vec::with_capacity(2 * s.square.sample_size);
                 let mut terms = Vec::with_capacity(creators.ncat);
-                let streams = rng::Streams::new(rep_seed, Kind::Choice);
+                let streams = rng::Streams::new(rep_seed, Kind::Choice).on(day);
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     if creators.active[i] {
                         attempts += self.choose(
@@ -191,7 +191,6 @@ impl SquareView {
                             program_clips,
                             i,
                             streams,
-                            day,
                             &mut scratch,
                             &mut options,
                             &mut terms,
@@ -213,14 +212,13 @@ impl SquareView {
         creators: &Creators,
         program_clips: &[u32],
         i: usize,
-        streams: rng::Streams,
-        day: u32,
+        streams: rng::DayStreams,
         sample: &mut Vec<(usize, Packed)>,
         options: &mut Vec<(usize, FormatKind, f64)>,
         terms: &mut Vec<CategoryTerms>,
         out: &mut Vec<Choice>,
     ) -> u64 {
-        let mut r = streams.of(i as u64, day);
+        let mut r = streams.of(i as u64);
         let attempts = rng::poisson(&mut r, creators.lambda[i] as f64);
         if attempts == 0 {
             return 0;
