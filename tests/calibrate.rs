@@ -193,16 +193,22 @@ fn synthesize_writes_a_labelled_observed_file() {
     let t = text(&o.stdout);
     assert!(t.starts_with("# SYNTHETIC DATA"), "{t}");
     assert_eq!(t.lines().filter(|l| !l.starts_with('#')).count(), 4);
-    // The committed observed file is replication 0 of tiny.toml, its first 14 days.
-    let o = cpsim()
-        .args(["synthesize", TINY, "--series"])
-        .arg("market.clips,market.impressions,category.short_drama.opens,category.short_drama.payers,market.gmv")
-        .args(["--days", "14"])
-        .output()
-        .unwrap();
-    let committed = std::fs::read_to_string(Path::new(ROOT).join(OBS)).unwrap();
-    let data = |s: &str| s.lines().filter(|l| !l.starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
-    assert_eq!(data(&text(&o.stdout)), data(&committed));
+}
+
+/// Each committed synthetic observed file is what its header's command makes with this build,
+/// so that a change of the streams cannot leave one stale without failing here.
+#[test]
+fn committed_observed_files_are_this_builds() {
+    for file in [OBS, "scenarios/calibrate-my-plan.observed.csv"] {
+        let committed = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+        let header = committed.lines().nth(1).unwrap_or_default();
+        let command = header.split('`').nth(1).unwrap_or_default();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(args.first(), Some(&"cpsim"), "{file}: no command in its header: {header}");
+        let o = cpsim().current_dir(ROOT).args(&args[1..]).output().unwrap();
+        assert!(o.status.success(), "{file}: {}", text(&o.stderr));
+        assert!(text(&o.stdout) == committed, "{file} is not what `{command}` makes now: re-make it");
+    }
 }
 
 /// Bad shard input: K above N, a merge with a shard missing, a part of another calibration (other
