@@ -59,38 +59,6 @@ pub fn column_and_coin<R: RngCore + ?Sized>(rng: &mut R, n: usize) -> (usize, u6
     ((m >> 64) as usize, m as u64)
 }
 
-/// An alias table over items `0..n`.
-#[derive(Clone, Debug)]
-pub struct AliasTable {
-    columns: Vec<(u64, u32)>,
-}
-
-impl AliasTable {
-    pub fn new(weights: &[f64]) -> AliasTable {
-        AliasTable { columns: columns(weights) }
-    }
-
-    pub fn len(&self) -> usize {
-        self.columns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.columns.is_empty()
-    }
-
-    /// One item, with probability its weight's share (the table must not be empty).
-    #[inline]
-    pub fn draw<R: RngCore + ?Sized>(&self, rng: &mut R) -> usize {
-        let (j, coin) = column_and_coin(rng, self.columns.len());
-        let (keep, alias) = self.columns[j];
-        if coin < keep {
-            j
-        } else {
-            alias as usize
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,13 +107,14 @@ mod tests {
     #[test]
     fn draws_follow_the_weights() {
         let weights = [1.0, 2.0, 3.0, 0.5, 10.0, 0.0, 7.0, 1.5, 4.0, 0.25];
-        let table = AliasTable::new(&weights);
-        assert_eq!(table.len(), 10);
+        let cols = columns(&weights);
         let draws = 1_000_000;
         let mut counts = [0u64; 10];
         let mut r = stream(19, Kind::Choice, 0, 0);
         for _ in 0..draws {
-            counts[table.draw(&mut r)] += 1;
+            let (j, coin) = column_and_coin(&mut r, cols.len());
+            let (keep, alias) = cols[j];
+            counts[if coin < keep { j } else { alias as usize }] += 1;
         }
         assert_eq!(counts[5], 0, "a zero weight is never drawn");
         let total: f64 = weights.iter().sum();
