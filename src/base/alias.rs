@@ -16,10 +16,9 @@ const SCALE: f64 = 18_446_744_073_709_551_616.0;
 pub fn columns(weights: &[f64]) -> Vec<(u64, u32)> {
     let n = weights.len();
     let total: f64 = weights.iter().sum();
-    let mut out = vec![(u64::MAX, 0u32); n];
-    for (j, c) in out.iter_mut().enumerate() {
-        c.1 = j as u32;
-    }
+    // Every column starts by keeping its own item, which is what the zero-sum case and the
+    // columns left at the end keep.
+    let mut out: Vec<(u64, u32)> = (0..n as u32).map(|j| (u64::MAX, j)).collect();
     if n == 0 || total <= 0.0 || !total.is_finite() {
         return out;
     }
