@@ -41,6 +41,9 @@ pub struct Ledger {
     /// budget has room for all that is asked: the reference the summed ways are tested against.
     #[cfg(test)]
     pub in_order_only: bool,
+    /// Events whose subsidies were refigured after a cap's cut and paid on the parallel path.
+    #[cfg(test)]
+    pub refigured_in_parallel: usize,
 }
 
 /// Sums amounts by key over a day, remembering the keys in the order first touched.
@@ -251,6 +254,8 @@ impl Ledger {
             scatter: Vec::new(),
             #[cfg(test)]
             in_order_only: false,
+            #[cfg(test)]
+            refigured_in_parallel: 0,
         }
     }
 

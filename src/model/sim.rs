@@ -627,6 +627,9 @@ budget_rmb = 1_000_000
                 // The per-open program ran out (so its last days paid in order); the top-up did not.
                 assert_eq!(w.ledger.subsidy_left[0], 0);
                 assert!(w.ledger.subsidy_left[1] > 0 && w.ledger.subsidy_left[1] < 100_000_000);
+                // Caps cut commissions that top-ups were figured on, and (unless in order only)
+                // those top-ups were refigured and paid in parallel.
+                assert_eq!(w.ledger.refigured_in_parallel > 0, !in_order_only);
                 w.finish()
             })
         };
