@@ -624,7 +624,8 @@ budget_rmb = 1_000_000
                 for day in 0..s.days {
                     w.step(day);
                 }
-                // The per-open program ran out (so its last days paid in order); the top-up did not.
+                // The per-open program ran out (so the run it ran out in paid in order, and later
+                // runs left it out); the top-up did not.
                 assert_eq!(w.ledger.subsidy_left[0], 0);
                 assert!(w.ledger.subsidy_left[1] > 0 && w.ledger.subsidy_left[1] < 100_000_000);
                 // Caps cut commissions that top-ups were figured on, and (unless in order only)
