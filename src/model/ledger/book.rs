@@ -169,6 +169,13 @@ fn subsidy(p: &Subsidy, e: &Booking) -> Fen {
     }
 }
 
+/// Whether an event may draw a subsidy of a program of its category: it has a creator and some
+/// commission or opens. The walk notes such events' grants, and a cap's cut refigures them.
+#[inline]
+fn asks_subsidy(e: &Booking) -> bool {
+    e.source.creator != NONE && (e.commission > 0 || e.opens > 0)
+}
+
 /// The views and money of one event in the flows of a cell.
 #[inline]
 fn add_event(f: &mut Flows, e: &Booking) {
@@ -338,7 +345,7 @@ impl Ledger {
                 if e.opens != 0 || e.payers != 0 || e.commission != 0 {
                     sc.creators[c as usize / creator_len].push((c, e.opens, e.payers, e.commission));
                 }
-                if !programs[e.source.category as usize].is_empty() && (e.commission > 0 || e.opens > 0) {
+                if !programs[e.source.category as usize].is_empty() && asks_subsidy(e) {
                     sc.subsidised.push(i as u32);
                     for &p in &programs[e.source.category as usize] {
                         let amount = subsidy(&s.subsidies[p], e);
@@ -450,20 +457,25 @@ impl Ledger {
                 self.accrued_cells_today[k] += sc.accrued_cells[k];
             }
         }
-        // A cut commission asks less of a top-up than the walk figured: the events so cut, and
-        // how much less each program is asked.
+        // What the walkers figured each program is asked, less what a cap's cut takes off a
+        // top-up; the events so cut are refigured when paid.
+        let mut asked = vec![0; s.subsidies.len()];
+        for sc in &self.scatter {
+            for (a, r) in asked.iter_mut().zip(&sc.requested) {
+                *a += r;
+            }
+        }
         let any_cut = !cut.is_empty();
         let mut refigured = Bits::new(if any_cut { events.len() } else { 0 });
-        let mut asked_less = vec![0; s.subsidies.len()];
         for (at, commission) in cut {
             let e = &mut events[at];
             let before = *e;
             let less = e.commission - commission;
             e.commission = commission;
-            if e.source.creator != NONE && (before.commission > 0 || before.opens > 0) {
+            if asks_subsidy(&before) {
                 refigured.set(at);
                 for &p in &programs[e.source.category as usize] {
-                    asked_less[p] += subsidy(&s.subsidies[p], &before) - subsidy(&s.subsidies[p], e);
+                    asked[p] -= subsidy(&s.subsidies[p], &before) - subsidy(&s.subsidies[p], e);
                 }
             }
             let k = cell(e.source.category, e.source.landing);
@@ -490,12 +502,6 @@ impl Ledger {
         // depends on booking order, and one walker pays in it. (Going down the one-thread path
         // whenever a cap had cut anything took 0.16 s of the 30-day regional run's 0.96 s of
         // booking on 2 threads.)
-        let mut asked = asked_less.iter().map(|less| -less).collect::<Vec<_>>();
-        for sc in &self.scatter {
-            for (a, r) in asked.iter_mut().zip(&sc.requested) {
-                *a += r;
-            }
-        }
         let events: &[Booking] = events;
         let candidates = || {
             self.scatter
@@ -524,9 +530,10 @@ impl Ledger {
                     let mut spent = vec![0; s.subsidies.len()];
                     let mut touched = Vec::new();
                     for g in scatter.iter().flat_map(|sc| &sc.grants[k]) {
-                        let amount = match any_cut && refigured.get(g.event as usize) {
-                            true => subsidy(&s.subsidies[g.program as usize], &events[g.event as usize]),
-                            false => g.amount,
+                        let amount = if any_cut && refigured.get(g.event as usize) {
+                            subsidy(&s.subsidies[g.program as usize], &events[g.event as usize])
+                        } else {
+                            g.amount
                         };
                         if amount == 0 {
                             continue;
