@@ -450,10 +450,11 @@ impl<'s> World<'s> {
         let mut n = vec![0u32; nc];
         for e in std::mem::take(&mut self.learn_due[day as usize]) {
             let (k, cat) = (e.record as usize, e.category as usize);
-            let observed = self.records.net_fen[k] as f64 / 100.0;
+            let made = self.records.sums[k];
+            let observed = made.net_fen as f64 / 100.0;
             self.creators.learn(e.creator, cat, observed, s.creators.learning_rate);
             sum[cat] += observed;
-            opens[cat] += self.records.opens[k] as f64;
+            opens[cat] += made.opens as f64;
             n[cat] += 1;
             self.records.close(e.record);
         }

@@ -2,7 +2,7 @@
 //! records, creators and flows, and subsidies, in parallel wherever booking order cannot
 //! change a fen.
 
-use super::{cell, Booking, Ledger, Purse};
+use super::{cell, Booking, CreatorDay, Ledger, Purse};
 use crate::base::money::{share, Fen};
 use crate::model::feed::Records;
 use crate::model::funnel::NONE;
@@ -268,12 +268,12 @@ impl Ledger {
                 }
             }
         }
-        self.accrued_today.resize(creators.opens.len(), 0);
+        self.today.resize(creators.opens.len(), CreatorDay::default());
         let ncell = flows.len();
         let nplans = market.plans.len();
         let slice = events.len().div_ceil(walkers).max(1);
         // The ranges' lengths as `by_range` cuts them.
-        let record_len = records.net_fen.len().div_ceil(parts).max(1);
+        let record_len = records.sums.len().div_ceil(parts).max(1);
         let creator_len = creators.opens.len().div_ceil(parts).max(1);
         self.scatter.resize_with(walkers, Scatter::default);
         for sc in self.scatter.iter_mut() {
@@ -424,29 +424,24 @@ impl Ledger {
         }
         // Records and creators, by range.
         let scatter = &self.scatter;
-        by_range(&mut records.net_fen, parts)
+        by_range(&mut records.sums, parts)
             .into_iter()
-            .zip(by_range(&mut records.opens, parts))
-            .zip(
-                by_range(&mut creators.opens, parts)
-                    .into_iter()
-                    .zip(by_range(&mut creators.payers, parts))
-                    .zip(by_range(&mut self.accrued_today, parts)),
-            )
+            .zip(by_range(&mut self.today, parts))
             .enumerate()
             .collect::<Vec<_>>()
             .into_par_iter()
-            .for_each(|(k, (((r_lo, net), (_, rec_opens)), (((c_lo, opens), (_, payers)), (_, accrued))))| {
+            .for_each(|(k, ((r_lo, sums), (c_lo, today)))| {
                 for sc in scatter {
                     for &(r, n, o) in &sc.records[k] {
-                        net[r as usize - r_lo] += n;
-                        rec_opens[r as usize - r_lo] += o;
+                        let sum = &mut sums[r as usize - r_lo];
+                        sum.net_fen += n;
+                        sum.opens += o;
                     }
                     for &(c, o, p, commission) in &sc.creators[k] {
-                        let i = c as usize - c_lo;
-                        opens[i] += o;
-                        payers[i] += p;
-                        accrued[i] += commission;
+                        let d = &mut today[c as usize - c_lo];
+                        d.opens += o as u32;
+                        d.payers += p as u32;
+                        d.accrued_fen += commission;
                     }
                 }
             });
@@ -488,7 +483,7 @@ impl Ledger {
                 }
             }
             if e.source.creator != NONE {
-                self.accrued_today[e.source.creator as usize] -= less;
+                self.today[e.source.creator as usize].accrued_fen -= less;
             }
         }
         for sc in self.scatter.iter_mut() {
