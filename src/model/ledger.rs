@@ -12,6 +12,7 @@ use crate::scenario::{CommissionBase, Landing, Scenario, Settlement};
 use rayon::prelude::*;
 
 mod book;
+mod plans;
 
 /// Trailing earnings window of churn and entry, days.
 pub const TRAILING_DAYS: u32 = 30;
@@ -39,6 +40,8 @@ pub struct Ledger {
     earned_today: Tally,
     /// Scratch of [`Ledger::book_all`], one per thread, kept across calls.
     scatter: Vec<book::Scatter>,
+    /// The plans' sums of the day's runs so far, charged to them as the day's booking closes.
+    plan_day: plans::PlanDay,
     /// Books every plan with budget left and pays every subsidy in booking order, even when the
     /// budget has room for all that is asked: the reference the summed ways are tested against.
     #[cfg(test)]
@@ -269,6 +272,7 @@ impl Ledger {
             accrued_cells_today: vec![0; crate::model::own::cells(s)],
             earned_today: Tally::default(),
             scatter: Vec::new(),
+            plan_day: plans::PlanDay::default(),
             #[cfg(test)]
             in_order_only: false,
             #[cfg(test)]
@@ -285,6 +289,12 @@ impl Ledger {
             trailing_fen: &mut creators.trailing_fen,
         }
         .pay(k, creator, amount, f);
+    }
+
+    /// Charges the plans with what the day's runs of [`Ledger::book_all`] summed for them: after
+    /// the day's last run, before anything reads a plan's sums.
+    pub fn close_books(&mut self, plans: &mut [Plan]) {
+        self.plan_day.close(plans);
     }
 
     /// Step 9: queues today's accruals for their settlement day, settles what is due today, and

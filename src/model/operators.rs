@@ -81,9 +81,13 @@ impl Plan {
     /// it pays (the crossing event takes the remainder, later ones nothing). A budget already
     /// overspent cuts even a zero commission, which is what closes its plan.
     pub fn cap(&self, amount: Fen) -> Option<Fen> {
-        let left = self.budget_left();
-        (amount > left).then(|| left.max(0))
+        cap(self.budget_left(), amount)
     }
+}
+
+/// [`Plan::cap`] of a budget with `left` fen left ([`UNLIMITED`] for none).
+pub fn cap(left: Fen, amount: Fen) -> Option<Fen> {
+    (amount > left).then(|| left.max(0))
 }
 
 /// Titles and plans of one replication.

@@ -327,6 +327,7 @@ impl<'s> World<'s> {
             self.cohorts.extend(o.cohort);
         }
         self.book(&mut bookings, &mut flows, day);
+        self.ledger.close_books(&mut self.market.plans);
         self.bookings = bookings;
         self.draws = held;
         self.stages.lap("paid traffic");

@@ -2,12 +2,13 @@
 //! records, creators and flows, and subsidies, in parallel wherever booking order cannot
 //! change a fen.
 
+use super::plans::{Bits, PlanSum, RunSums};
 use super::{cell, Booking, CreatorDay, Ledger, Purse};
 use crate::base::money::{share, Fen};
 use crate::model::feed::Records;
 use crate::model::funnel::NONE;
 use crate::model::metrics::{Flow, Flows};
-use crate::model::operators::{Market, Plan, UNLIMITED};
+use crate::model::operators::{cap, Market, Plan};
 use crate::model::own;
 use crate::model::population::Creators;
 use crate::scenario::{Scenario, Subsidy, SubsidyForm};
@@ -73,76 +74,6 @@ impl Scatter {
         self.requested.resize(nprograms, 0);
         self.grants.resize_with(parts, Vec::new);
         self.grants.iter_mut().for_each(Vec::clear);
-    }
-}
-
-/// One run's events of one plan, summed (commission after any cut for a budget with nothing
-/// left). Half a cache line, aligned so that one never straddles two: the walk adds to the sum
-/// of a scattered plan for nearly every event, and with 48 bytes half of them took two lines.
-#[derive(Clone, Copy, Default)]
-#[repr(align(32))]
-pub(super) struct PlanSum {
-    opens: u64,
-    commission: Fen,
-    gmv: Fen,
-    net: Fen,
-}
-
-const _: () = assert!(std::mem::size_of::<PlanSum>() == 32);
-
-/// A bit a plan: small enough to stay in the first-level cache while the walk's events stream by.
-#[derive(Clone, Default)]
-struct Bits(Vec<u64>);
-
-impl Bits {
-    /// `n` bits, all clear.
-    fn new(n: usize) -> Bits {
-        Bits(vec![0; n.div_ceil(64)])
-    }
-
-    /// All clear again, for `n` bits, keeping the allocation.
-    fn reset(&mut self, n: usize) {
-        self.0.clear();
-        self.0.resize(n.div_ceil(64), 0);
-    }
-
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 == 1
-    }
-
-    /// Sets bit `i`, and says whether it was clear.
-    fn set(&mut self, i: usize) -> bool {
-        let was = self.get(i);
-        self.0[i / 64] |= 1 << (i % 64);
-        !was
-    }
-}
-
-impl PlanSum {
-    fn absorb(&mut self, o: &PlanSum) {
-        self.opens += o.opens;
-        self.commission += o.commission;
-        self.gmv += o.gmv;
-        self.net += o.net;
-    }
-
-    /// Books the sums on a plan whose budget had room for all of it (or nothing left at all);
-    /// `closed`: some commission was cut because the budget had nothing left.
-    fn charge(&self, plan: &mut Plan, day: u32, closed: bool) {
-        plan.opens += self.opens;
-        if closed {
-            plan.budget_out_day.get_or_insert(day);
-            plan.open = false;
-        }
-        plan.used_fen += self.commission;
-        debug_assert!(plan.budget_fen == UNLIMITED || plan.used_fen <= plan.budget_fen);
-        plan.commission_fen += self.commission;
-        plan.gmv_fen += self.gmv;
-        plan.commission_7d[(day % 7) as usize] += self.commission;
-        plan.review_commission_fen += self.commission;
-        // Operator net: after refunds, fees and commission.
-        plan.review_net_fen += self.net - self.commission;
-        plan.net_fen += self.net - self.commission;
     }
 }
 
@@ -280,16 +211,17 @@ impl Ledger {
             sc.clear(ncell, parts, nplans, market.titles.len(), s.subsidies.len());
         }
         // Plans whose budget has nothing left as the run begins, one bit a plan: the walk then
-        // reads a plan's (large, scattered) record only to cut a commission.
+        // reads what a plan has left only to cut a commission.
+        self.plan_day.open(&mut market.plans, day);
+        let left = &self.plan_day.left;
         let mut spent_plans = Bits::new(nplans);
-        for (p, plan) in market.plans.iter().enumerate() {
-            if plan.budget_left() <= 0 {
+        for (p, &l) in left.iter().enumerate() {
+            if l <= 0 {
                 spent_plans.set(p);
             }
         }
         let spent_plans = &spent_plans;
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
-        let plans: &[Plan] = &market.plans;
         let titles = &market.titles;
         // Only own plans' titles have an overlay cell: without them, no title need be read.
         let any_own = !s.plans.is_empty();
@@ -307,7 +239,7 @@ impl Ledger {
                     if e.money {
                         // A budget with nothing left cuts every commission to 0, in any order.
                         if spent_plans.get(p as usize) {
-                            if let Some(paid) = plans[p as usize].cap(e.commission) {
+                            if let Some(paid) = cap(left[p as usize], e.commission) {
                                 e.commission = paid;
                                 sc.closed.set(p as usize);
                             }
@@ -360,35 +292,15 @@ impl Ledger {
             }
         });
         // 2. Plans: the run's sums where the budget has room, else the events in booking order.
-        // Each plan is merged from the walkers' sums and charged on its own, so the plans are
-        // taken in parallel (one thread merging them took 0.95 s of a 25-day national run's 9 s
-        // of booking); the plans at risk come out in ascending order.
-        let scatter = &self.scatter;
-        let in_order_only = self.in_order_only();
-        let at_risk: Vec<u32> = market
-            .plans
-            .par_iter_mut()
-            .enumerate()
-            .with_min_len(1024)
-            .filter_map(|(p, plan)| {
-                let mut sum = PlanSum::default();
-                let (mut touched, mut closed) = (false, false);
-                for sc in scatter.iter().filter(|sc| sc.touched.get(p)) {
-                    touched = true;
-                    closed |= sc.closed.get(p);
-                    sum.absorb(&sc.plan_sums[p]);
-                }
-                if !touched {
-                    return None;
-                }
-                let left = plan.budget_left();
-                if left > 0 && (sum.commission > left || in_order_only) {
-                    return Some(p as u32);
-                }
-                sum.charge(plan, day, closed);
-                None
-            })
+        // Each piece of plans is merged from the walkers' sums on its own, in parallel (one thread
+        // merging them took 0.95 s of a 25-day national run's 9 s of booking); the plans at risk
+        // come out in ascending order.
+        let runs: Vec<RunSums> = self
+            .scatter
+            .iter()
+            .map(|sc| RunSums { touched: &sc.touched, closed: &sc.closed, sums: &sc.plan_sums })
             .collect();
+        let at_risk = self.plan_day.merge(&runs, self.in_order_only());
         self.scatter.par_iter_mut().for_each(|sc| {
             for p in (0..nplans).filter(|&p| sc.touched.get(p)) {
                 sc.plan_sums[p] = PlanSum::default();
@@ -398,10 +310,12 @@ impl Ledger {
         if !at_risk.is_empty() {
             // The at-risk plans' events are found slice by slice in parallel (a third of a
             // national run's runs have such a plan, and one thread walking all the events for
-            // them took 0.7 s of its 9 s of booking), then charged in booking order.
+            // them took 0.7 s of its 9 s of booking), then charged in booking order, on plans
+            // charged first with what the day's earlier runs summed for them.
             let mut risky = Bits::new(nplans);
             for &p in &at_risk {
                 risky.set(p as usize);
+                self.plan_day.charge_now(p as usize, &mut market.plans[p as usize]);
             }
             let risky = &risky;
             let found: Vec<Vec<u32>> = events
@@ -420,6 +334,9 @@ impl Ledger {
                         cut.push((at, commission));
                     }
                 }
+            }
+            for &p in &at_risk {
+                self.plan_day.left[p as usize] = market.plans[p as usize].budget_left();
             }
         }
         // Records and creators, by range.
