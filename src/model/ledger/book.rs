@@ -213,14 +213,7 @@ impl Ledger {
         // Plans whose budget has nothing left as the run begins, one bit a plan: the walk then
         // reads what a plan has left only to cut a commission.
         self.plan_day.open(&mut market.plans, day);
-        let left = &self.plan_day.left;
-        let mut spent_plans = Bits::new(nplans);
-        for (p, &l) in left.iter().enumerate() {
-            if l <= 0 {
-                spent_plans.set(p);
-            }
-        }
-        let spent_plans = &spent_plans;
+        let (left, spent_plans) = (&self.plan_day.left, &self.plan_day.spent);
         // 1. Each slice once: flows, per-plan sums, and what each range must apply.
         let titles = &market.titles;
         // Only own plans' titles have an overlay cell: without them, no title need be read.
@@ -302,8 +295,12 @@ impl Ledger {
             .collect();
         let at_risk = self.plan_day.merge(&runs, self.in_order_only());
         self.scatter.par_iter_mut().for_each(|sc| {
-            for p in (0..nplans).filter(|&p| sc.touched.get(p)) {
-                sc.plan_sums[p] = PlanSum::default();
+            for (w, &word) in sc.touched.0.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    sc.plan_sums[w * 64 + bits.trailing_zeros() as usize] = PlanSum::default();
+                    bits &= bits - 1;
+                }
             }
         });
         let mut cut = Vec::new();
@@ -336,7 +333,7 @@ impl Ledger {
                 }
             }
             for &p in &at_risk {
-                self.plan_day.left[p as usize] = market.plans[p as usize].budget_left();
+                self.plan_day.set_left(p as usize, market.plans[p as usize].budget_left());
             }
         }
         // Records and creators, by range.

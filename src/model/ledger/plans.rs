@@ -98,8 +98,10 @@ pub(super) struct PlanDay {
     sums: Vec<PlanSum>,
     touched: Bits,
     closed: Bits,
-    /// What each plan's budget has left after the runs booked so far ([`UNLIMITED`] for none).
+    /// What each plan's budget has left after the runs booked so far ([`UNLIMITED`] for none),
+    /// and a bit for each plan with nothing left (whose every commission the walk cuts).
     pub(super) left: Vec<Fen>,
+    pub(super) spent: Bits,
 }
 
 impl PlanDay {
@@ -116,6 +118,10 @@ impl PlanDay {
         self.closed.reset(n);
         self.left.clear();
         self.left.extend(plans.iter().map(Plan::budget_left));
+        self.spent.reset(n);
+        for p in 0..n {
+            self.set_left(p, self.left[p]);
+        }
         self.day = Some(day);
     }
 
@@ -153,6 +159,15 @@ impl PlanDay {
         }
     }
 
+    /// Sets what plan `p`'s budget has left, as its record now says after booking events on it
+    /// one by one.
+    pub(super) fn set_left(&mut self, p: usize, left: Fen) {
+        self.left[p] = left;
+        if left <= 0 {
+            self.spent.set(p);
+        }
+    }
+
     /// Adds a run's sums, plan by plan, where the budget has room for the plan's (or nothing
     /// left at all); returns, in ascending order, the plans whose budget runs out within the run
     /// (every plan with budget left, `in_order_only`), whose events must be booked in order.
@@ -160,10 +175,10 @@ impl PlanDay {
         let pieces: Vec<Vec<u32>> = self
             .sums
             .par_chunks_mut(PIECE)
-            .zip(self.left.par_chunks_mut(PIECE))
+            .zip(self.left.par_chunks_mut(PIECE).zip(self.spent.0.par_chunks_mut(PIECE / 64)))
             .zip(self.touched.0.par_chunks_mut(PIECE / 64).zip(self.closed.0.par_chunks_mut(PIECE / 64)))
             .enumerate()
-            .map(|(k, ((sums, left), (touched, closed)))| {
+            .map(|(k, ((sums, (left, spent)), (touched, closed)))| {
                 let mut at_risk = Vec::new();
                 for (w, (t, c)) in touched.iter_mut().zip(closed.iter_mut()).enumerate() {
                     let word = k * PIECE / 64 + w;
@@ -187,6 +202,7 @@ impl PlanDay {
                         *c |= (cut as u64) << b;
                         if left[i] != UNLIMITED {
                             left[i] -= sum.commission;
+                            spent[w] |= ((left[i] <= 0) as u64) << b;
                         }
                     }
                 }
