@@ -9,7 +9,6 @@ use crate::model::metrics::{Flow, Flows};
 use crate::model::operators::Plan;
 use crate::model::population::Creators;
 use crate::scenario::{CommissionBase, Landing, Scenario, Settlement};
-use rayon::prelude::*;
 
 mod book;
 mod plans;
@@ -33,9 +32,8 @@ pub struct Ledger {
     pub subsidy_left: Vec<Fen>,
     /// Today's accruals by creator (and by cell) and earnings by creator, summed before they
     /// are queued: one entry per creator a day instead of one per event keeps the queues small
-    /// (at a million creators, per-event entries took gigabytes). The creator's opens and payers
-    /// of today travel with its accrual (see [`CreatorDay`]).
-    today: Vec<CreatorDay>,
+    /// (at a million creators, per-event entries took gigabytes).
+    accrued_today: Vec<Fen>,
     accrued_cells_today: Vec<Fen>,
     earned_today: Tally,
     /// Scratch of [`Ledger::book_all`], one per thread, kept across calls.
@@ -50,21 +48,6 @@ pub struct Ledger {
     #[cfg(test)]
     pub refigured_in_parallel: usize,
 }
-
-/// One creator's opens, payers and accrued commission of today, summed as the day books and
-/// folded into the creator at settlement. Side by side in one 16-byte record, an event's adds
-/// are one cache miss, where three arrays of a million creators made them three. A day's opens
-/// of all creators together are at most its impressions, which validation keeps within 32 bits
-/// (`platform.feed_supply`), so 32 bits hold any one creator's.
-#[derive(Clone, Copy, Default)]
-#[repr(align(16))]
-struct CreatorDay {
-    accrued_fen: Fen,
-    opens: u32,
-    payers: u32,
-}
-
-const _: () = assert!(std::mem::size_of::<CreatorDay>() == 16);
 
 /// Sums amounts by key over a day, remembering the keys in the order first touched.
 #[derive(Clone, Default)]
@@ -268,7 +251,7 @@ impl Ledger {
             beyond_horizon_fen: 0,
             trailing_out: vec![Vec::new(); s.days as usize],
             subsidy_left: s.subsidies.iter().map(|p| p.budget_fen).collect(),
-            today: Vec::new(),
+            accrued_today: Vec::new(),
             accrued_cells_today: vec![0; crate::model::own::cells(s)],
             earned_today: Tally::default(),
             scatter: Vec::new(),
@@ -303,32 +286,12 @@ impl Ledger {
     pub fn settle(&mut self, s: &Scenario, creators: &mut Creators, flows: &mut [Flows], day: u32) {
         let t = settlement_day(s, day) as usize;
         let (due, beyond) = (&mut self.due, &mut self.beyond_horizon_fen);
-        // Piece by piece in parallel, each piece's accruals in creator order, so the queue is the
-        // one a single walk over the creators would make.
-        const PIECE: usize = 1 << 16;
-        let pieces: Vec<Vec<(u32, Fen)>> = self
-            .today
-            .par_chunks_mut(PIECE)
-            .zip(creators.opens.par_chunks_mut(PIECE).zip(creators.payers.par_chunks_mut(PIECE)))
-            .enumerate()
-            .map(|(j, (today, (opens, payers)))| {
-                let mut accrued = Vec::new();
-                for (i, d) in today.iter_mut().enumerate() {
-                    if (d.opens | d.payers) != 0 {
-                        opens[i] += std::mem::take(&mut d.opens) as u64;
-                        payers[i] += std::mem::take(&mut d.payers) as u64;
-                    }
-                    if d.accrued_fen != 0 {
-                        accrued.push(((j * PIECE + i) as u32, std::mem::take(&mut d.accrued_fen)));
-                    }
+        for (creator, amount) in self.accrued_today.iter_mut().enumerate() {
+            if *amount != 0 {
+                match due.get_mut(t) {
+                    Some(q) => q.push((creator as u32, std::mem::take(amount))),
+                    None => *beyond += std::mem::take(amount),
                 }
-                accrued
-            })
-            .collect();
-        for (creator, amount) in pieces.into_iter().flatten() {
-            match due.get_mut(t) {
-                Some(q) => q.push((creator, amount)),
-                None => *beyond += amount,
             }
         }
         for (k, amount) in self.accrued_cells_today.iter_mut().enumerate() {

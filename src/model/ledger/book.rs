@@ -3,7 +3,7 @@
 //! change a fen.
 
 use super::plans::{Bits, PlanSum, RunSums};
-use super::{cell, Booking, CreatorDay, Ledger, Purse};
+use super::{cell, Booking, Ledger, Purse};
 use crate::base::money::{share, Fen};
 use crate::model::feed::Records;
 use crate::model::funnel::NONE;
@@ -199,7 +199,7 @@ impl Ledger {
                 }
             }
         }
-        self.today.resize(creators.opens.len(), CreatorDay::default());
+        self.accrued_today.resize(creators.opens.len(), 0);
         let ncell = flows.len();
         let nplans = market.plans.len();
         let slice = events.len().div_ceil(walkers).max(1);
@@ -340,11 +340,16 @@ impl Ledger {
         let scatter = &self.scatter;
         by_range(&mut records.sums, parts)
             .into_iter()
-            .zip(by_range(&mut self.today, parts))
+            .zip(
+                by_range(&mut creators.opens, parts)
+                    .into_iter()
+                    .zip(by_range(&mut creators.payers, parts))
+                    .zip(by_range(&mut self.accrued_today, parts)),
+            )
             .enumerate()
             .collect::<Vec<_>>()
             .into_par_iter()
-            .for_each(|(k, ((r_lo, sums), (c_lo, today)))| {
+            .for_each(|(k, ((r_lo, sums), (((c_lo, opens), (_, payers)), (_, accrued))))| {
                 for sc in scatter {
                     for &(r, n, o) in &sc.records[k] {
                         let sum = &mut sums[r as usize - r_lo];
@@ -352,10 +357,10 @@ impl Ledger {
                         sum.opens += o;
                     }
                     for &(c, o, p, commission) in &sc.creators[k] {
-                        let d = &mut today[c as usize - c_lo];
-                        d.opens += o as u32;
-                        d.payers += p as u32;
-                        d.accrued_fen += commission;
+                        let i = c as usize - c_lo;
+                        opens[i] += o;
+                        payers[i] += p;
+                        accrued[i] += commission;
                     }
                 }
             });
@@ -397,7 +402,7 @@ impl Ledger {
                 }
             }
             if e.source.creator != NONE {
-                self.today[e.source.creator as usize].accrued_fen -= less;
+                self.accrued_today[e.source.creator as usize] -= less;
             }
         }
         for sc in self.scatter.iter_mut() {
