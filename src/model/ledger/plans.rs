@@ -73,6 +73,21 @@ impl Bits {
         self.0[i / 64] |= 1 << (i % 64);
         !was
     }
+
+    pub(super) fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+}
+
+/// The positions of the set bits of `word`, lowest first.
+pub(super) fn ones(mut word: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let b = word.trailing_zeros() as usize;
+            word &= word - 1;
+            b
+        })
+    })
 }
 
 /// One walker's sums of a run by plan: the plans it touched, those some commission of which it
@@ -117,10 +132,10 @@ impl PlanDay {
         self.touched.reset(n);
         self.closed.reset(n);
         self.left.clear();
-        self.left.extend(plans.iter().map(Plan::budget_left));
+        self.left.resize(n, 0);
         self.spent.reset(n);
-        for p in 0..n {
-            self.set_left(p, self.left[p]);
+        for (p, plan) in plans.iter().enumerate() {
+            self.set_left(p, plan.budget_left());
         }
         self.day = Some(day);
     }
@@ -134,11 +149,8 @@ impl PlanDay {
             .zip(self.touched.0.par_chunks_mut(PIECE / 64).zip(self.closed.0.par_chunks_mut(PIECE / 64)))
             .for_each(|((plans, sums), (touched, closed))| {
                 for (w, (t, c)) in touched.iter_mut().zip(closed.iter_mut()).enumerate() {
-                    let mut bits = std::mem::take(t);
                     let cut = std::mem::take(c);
-                    while bits != 0 {
-                        let b = bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
+                    for b in ones(std::mem::take(t)) {
                         let i = w * 64 + b;
                         sums[i].charge(&mut plans[i], day, cut >> b & 1 == 1);
                         sums[i] = PlanSum::default();
@@ -154,8 +166,8 @@ impl PlanDay {
         if self.touched.get(p) {
             self.sums[p].charge(plan, day, self.closed.get(p));
             self.sums[p] = PlanSum::default();
-            self.touched.0[p / 64] &= !(1 << (p % 64));
-            self.closed.0[p / 64] &= !(1 << (p % 64));
+            self.touched.clear(p);
+            self.closed.clear(p);
         }
     }
 
@@ -182,10 +194,7 @@ impl PlanDay {
                 let mut at_risk = Vec::new();
                 for (w, (t, c)) in touched.iter_mut().zip(closed.iter_mut()).enumerate() {
                     let word = k * PIECE / 64 + w;
-                    let mut bits = runs.iter().fold(0, |a, r| a | r.touched.0[word]);
-                    while bits != 0 {
-                        let b = bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
+                    for b in ones(runs.iter().fold(0, |a, r| a | r.touched.0[word])) {
                         let (i, p) = (w * 64 + b, word * 64 + b);
                         let mut sum = PlanSum::default();
                         let mut cut = false;
